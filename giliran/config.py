@@ -355,7 +355,8 @@ def _cross_reference_problems(cfg: SiteConfig) -> Iterator[str]:
         yield "counters: the site has no counters; add at least one [[counters]] table"
     for cat in cfg.categories:
         if cat.id in cat_ids and not cfg.counters_serving(cat.id) and cfg.counters:
-            yield f"categories[{cfg.categories.index(cat)}].id: no counter serves {cat.id!r}; its customers would wait forever"
+            index = cfg.categories.index(cat)
+            yield f"categories[{index}].id: no counter serves {cat.id!r}; its customers would wait forever"
     display_ids: set[str] = set()
     pa_zones: list[tuple[str, set[int]]] = []
     for i, disp in enumerate(cfg.displays):
@@ -370,7 +371,8 @@ def _cross_reference_problems(cfg: SiteConfig) -> Iterator[str]:
         if disp.pa:
             for other, other_zone in pa_zones:
                 if zone & other_zone:
-                    yield f"{key}.pa: display {other!r} already announces counters {sorted(zone & other_zone)}; one PA per zone"
+                    shared = sorted(zone & other_zone)
+                    yield f"{key}.pa: display {other!r} already announces counters {shared}; one PA per zone"
             pa_zones.append((disp.id, zone))
     yield from _missing_languages("printer.footer", cfg.printer.footer, langs, optional=True)
     yield from _pin_clashes(cfg)

@@ -31,3 +31,21 @@ class ProtocolError(GiliranError, ValueError):
 
 class PublishRefused(GiliranError, RuntimeError):
     """The broker refused a publish (e.g. reason code 135, not authorized)."""
+
+
+class VoicePackError(GiliranError, ValueError):
+    """A voice pack that cannot be used: a bad manifest key, a missing or malformed clip.
+
+    Lists every problem at once, each naming the key or the clip, so whoever
+    records a pack fixes it in one go.
+    """
+
+    def __init__(self, pack: str, problems: list[str]) -> None:
+        self.pack = pack
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"voice pack {pack}: {len(problems)} problem(s)\n{lines}")
+
+
+class AudioError(GiliranError, RuntimeError):
+    """Sound that cannot be made or played: espeak-ng missing or failing, no mixer."""

@@ -1,0 +1,5 @@
+import sys
+
+from giliran.cli import main
+
+sys.exit(main())

@@ -1,0 +1,158 @@
+"""The ``giliran`` command: one entry point for every node and tool.
+
+Node code is imported inside each subcommand, so ``giliran config check``
+works on a machine without pygame or GPIO libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from giliran import __version__
+from giliran.config import SiteConfig, load_site
+from giliran.errors import ConfigError, GiliranError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SITE = os.environ.get("GILIRAN_SITE", "/etc/giliran/site.toml")
+EXIT_BAD_CONFIG = 2
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _site(args: argparse.Namespace) -> SiteConfig:
+    return load_site(Path(args.site))
+
+
+def _credentials_dir(args: argparse.Namespace, site: SiteConfig) -> Path:
+    return Path(args.credentials_dir or site.broker.credentials_dir)
+
+
+# --- subcommands ---------------------------------------------------------------
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    site = load_site(Path(args.file))
+    print(f"{args.file}: OK: site {site.site.id}, {len(site.categories)} categories, "
+          f"{len(site.counters)} counters, {len(site.displays)} displays")
+    return 0
+
+
+def cmd_broker_init(args: argparse.Namespace) -> int:
+    from giliran.broker import write_broker_files
+
+    site = _site(args)
+    files = write_broker_files(site, Path(args.out), port=args.port, bind=args.bind)
+    print(f"wrote {files.config}, {files.passwd}, {files.acl} and credentials in {files.credentials_dir}")
+    return 0
+
+
+def cmd_broker_run(args: argparse.Namespace) -> int:
+    from giliran.broker import write_broker_files
+
+    site = _site(args)
+    files = write_broker_files(site, Path(args.dir), port=args.port, bind=args.bind, log_dest="stderr")
+    os.execvp("mosquitto", ["mosquitto", "-c", str(files.config)])
+
+
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    from kiosk.node import run_kiosk
+
+    site = _site(args)
+    return run_kiosk(site, _credentials_dir(args, site), headless=args.headless)
+
+
+def cmd_counter(args: argparse.Namespace) -> int:
+    from counter.cli import run_counter_command
+
+    site = _site(args)
+    return run_counter_command(site, _credentials_dir(args, site), args.counter, args.action, args.category,
+                               timeout=args.timeout)
+
+
+def cmd_protocol_docs(args: argparse.Namespace) -> int:
+    from giliran.protocol_docs import write_docs
+
+    for path in write_docs(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------
+
+
+def _add_site(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site", default=DEFAULT_SITE, help="site file (default: $GILIRAN_SITE or %(default)s)")
+    parser.add_argument("--credentials-dir", help="folder of <node>.toml MQTT credentials (default: from the site file)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="giliran",
+        description="Giliran queue management: kiosk, display and counter nodes over MQTT.",
+    )
+    parser.add_argument("--version", action="version", version=f"giliran {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    config = sub.add_parser("config", help="check a site file").add_subparsers(dest="sub", required=True)
+    check = config.add_parser("check", help="validate a site file; exit 2 and name every problem if it is bad")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_config_check)
+
+    broker = sub.add_parser("broker", help="Mosquitto set-up from the site file").add_subparsers(dest="sub",
+                                                                                                 required=True)
+    init = broker.add_parser("init", help="write mosquitto.conf, passwords, ACL and per-node credentials")
+    _add_site(init)
+    init.add_argument("--out", required=True, help="folder to write (e.g. /etc/giliran/broker)")
+    init.add_argument("--port", type=int, help="listener port (default: the site file's broker.port)")
+    init.add_argument("--bind", default="127.0.0.1", help="listener address (default: %(default)s)")
+    init.set_defaults(func=cmd_broker_init)
+    run = broker.add_parser("run", help="init into a folder, then run mosquitto in the foreground (development)")
+    _add_site(run)
+    run.add_argument("--dir", default="var/broker", help="folder for the broker files (default: %(default)s)")
+    run.add_argument("--port", type=int)
+    run.add_argument("--bind", default="127.0.0.1")
+    run.set_defaults(func=cmd_broker_run)
+
+    kiosk = sub.add_parser("kiosk", help="run the kiosk node: ledger, buttons, printer")
+    _add_site(kiosk)
+    kiosk.add_argument("--headless", action="store_true", help="no buttons or printer: serve the ledger only")
+    kiosk.set_defaults(func=cmd_kiosk)
+
+    counter = sub.add_parser("counter", help="send a counter command, e.g. `giliran counter 3 next`")
+    _add_site(counter)
+    counter.add_argument("counter", type=int, help="counter number")
+    counter.add_argument("action", choices=["next", "recall", "no-show", "done", "transfer", "pause", "open",
+                                            "close", "very-good", "good", "poor"])
+    counter.add_argument("category", nargs="?", help="target category of a transfer")
+    counter.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the reply")
+    counter.set_defaults(func=cmd_counter)
+
+    protocol = sub.add_parser("protocol", help="the MQTT protocol").add_subparsers(dest="sub", required=True)
+    docs = protocol.add_parser("docs", help="write docs/PROTOCOL.md and docs/schemas/*.json from the code")
+    docs.add_argument("--out", default="docs")
+    docs.set_defaults(func=cmd_protocol_docs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    func: Command = args.func
+    try:
+        return func(args)
+    except ConfigError as exc:
+        print(f"giliran: {exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except GiliranError as exc:
+        print(f"giliran: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

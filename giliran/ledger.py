@@ -1,0 +1,617 @@
+"""The queue ledger: the site's single source of truth for tickets and calls.
+
+Every action is one SQLite transaction (WAL, synchronous=FULL) that also
+appends one or more rows to the append-only ``events`` table, so the ledger
+after a crash or power cut is exactly the ledger before it, and reports can
+be rebuilt from the events alone.
+
+Printing is two-phase, so a ticket is never a ghost and a number never
+repeats: ``reserve`` durably takes the next number in state ``printing``;
+the kiosk prints, then ``confirm`` puts it in the queue or ``void`` retires it.
+A ticket still ``printing`` when the ledger opens (the kiosk died mid-print)
+is voided: its number is never issued again.
+
+Numbers are per category and per *service day*: the local date at the site's
+opening time (a hall open 20:00-02:00 keeps one day across midnight). When a
+new service day starts, tickets still waiting from the old one expire.
+
+Example::
+
+    ledger = Ledger(Path("ledger.sqlite"), site, clock=time.time)
+    ticket = ledger.reserve("mykad"); ledger.confirm(ticket.id)
+    ledger.next(counter=1).number    # 'A001'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from giliran import rules
+from giliran.config import Category, SiteConfig
+from giliran.errors import LedgerError
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+OPEN_STATES = ("printing", "waiting", "called")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    id INTEGER PRIMARY KEY,
+    day TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    number TEXT NOT NULL,
+    category TEXT NOT NULL,
+    origin_category TEXT NOT NULL,
+    issued_at REAL NOT NULL,
+    state TEXT NOT NULL CHECK (state IN
+        ('printing', 'waiting', 'called', 'done', 'no_show', 'voided', 'expired')),
+    counter INTEGER,
+    called_at REAL,
+    finished_at REAL,
+    ahead INTEGER,
+    est_wait_s REAL,
+    promoted INTEGER NOT NULL DEFAULT 0,
+    rating TEXT,
+    UNIQUE (day, prefix, seq)
+);
+CREATE INDEX IF NOT EXISTS tickets_open ON tickets (state, category, issued_at);
+CREATE TABLE IF NOT EXISTS counters (
+    id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('open', 'paused', 'closed')),
+    current_ticket INTEGER REFERENCES tickets (id),
+    last_served INTEGER REFERENCES tickets (id)
+);
+CREATE TABLE IF NOT EXISTS passes (category TEXT PRIMARY KEY, pass REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ticket TEXT,
+    category TEXT,
+    counter INTEGER,
+    data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind, seq);
+CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+"""
+
+CALL_KINDS = ("called", "recalled")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    number: str
+    category: str
+    origin_category: str
+    state: str
+    day: str
+    issued_at: float
+    counter: int | None
+    called_at: float | None
+    ahead: int | None
+    est_wait_s: float | None
+    promoted: bool
+
+
+@dataclass(frozen=True)
+class Call:
+    """One row of the call history: ``call_id`` is the event's sequence number."""
+
+    call_id: int
+    number: str
+    counter: int
+    category: str
+    at: float
+    recall: bool
+
+
+@dataclass(frozen=True)
+class CounterRow:
+    id: int
+    state: str
+    serving: Ticket | None
+
+
+@dataclass(frozen=True)
+class CategoryLoad:
+    category: str
+    waiting: int
+    est_wait_s: float | None
+    available: bool
+
+
+class Ledger:
+    """The durable queue. Thread-safe: GPIO and MQTT callbacks may call it."""
+
+    def __init__(self, path: Path, site: SiteConfig, clock: Clock) -> None:
+        self._site = site
+        self._clock = clock
+        self._lock = threading.RLock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        with self._transaction():
+            self._sync_counters()
+            self._void_unprinted()
+            self._roll_day()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def site(self) -> SiteConfig:
+        return self._site
+
+    def reload(self, site: SiteConfig) -> None:
+        """Take a new site file (categories, counters, hours) without restarting."""
+        with self._transaction():
+            self._site = site
+            self._sync_counters()
+            self._log("config_reloaded", data={"categories": [c.id for c in site.categories]})
+
+    # --- time ---------------------------------------------------------------
+
+    def now(self) -> float:
+        return self._clock()
+
+    def local(self, at: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(at, self._site.site.zone)
+
+    def service_day(self, at: float) -> str:
+        """The service day a moment belongs to: the local date at the last opening time."""
+        local = self.local(at)
+        opens = self._site.hours.opens
+        shifted = local - dt.timedelta(hours=opens.hour, minutes=opens.minute)
+        return shifted.date().isoformat()
+
+    # --- customer side --------------------------------------------------------
+
+    def availability(self, category_id: str) -> str | None:
+        """Why a category cannot issue a ticket now ('closed', 'quota_full'), or None."""
+        with self._lock:
+            cat = self._category(category_id)
+            now = self.now()
+            if not self._site.hours_of(cat).is_open(self.local(now)):
+                return "closed"
+            if cat.quota is not None and self._issued_today(cat) >= cat.quota:
+                return "quota_full"
+            return None
+
+    def reserve(self, category_id: str) -> Ticket:
+        """Durably take the next number of a category, in state 'printing'."""
+        with self._transaction():
+            cat = self._category(category_id)
+            reason = self.availability(category_id)
+            if reason == "closed":
+                raise LedgerError("closed", f"{_en(cat)} is closed now; hours are {self._hours_text(cat)}")
+            if reason == "quota_full":
+                raise LedgerError("quota_full", f"{_en(cat)} has issued its daily quota of {cat.quota} tickets")
+            now = self.now()
+            day = self.service_day(now)
+            seq = self._issued_today(cat) + 1
+            number = f"{cat.prefix}{seq:03d}"
+            ahead = self._waiting_ahead(cat.id, now)
+            est = self._estimate_s(cat, ahead)
+            cur = self._db.execute(
+                "INSERT INTO tickets (day, prefix, seq, number, category, origin_category, issued_at,"
+                " state, ahead, est_wait_s) VALUES (?, ?, ?, ?, ?, ?, ?, 'printing', ?, ?)",
+                (day, cat.prefix, seq, number, cat.id, cat.id, now, ahead, est),
+            )
+            ticket_id = cur.lastrowid
+            assert ticket_id is not None
+            self._log("reserved", number, cat.id, data={"ahead": ahead, "est_wait_s": est})
+            return self.ticket(ticket_id)
+
+    def confirm(self, ticket_id: int) -> Ticket:
+        """The ticket is on paper: put it in the queue."""
+        with self._transaction():
+            ticket = self._ticket_in(ticket_id, ("printing",))
+            if not self._has_waiting(ticket.category):
+                self._join(ticket.category)
+            self._db.execute("UPDATE tickets SET state = 'waiting' WHERE id = ?", (ticket_id,))
+            self._log("issued", ticket.number, ticket.category,
+                      data={"ahead": ticket.ahead, "est_wait_s": ticket.est_wait_s})
+            return self.ticket(ticket_id)
+
+    def void(self, ticket_id: int, reason: str) -> Ticket:
+        """The ticket never reached the customer: retire its number for good."""
+        with self._transaction():
+            ticket = self._ticket_in(ticket_id, ("printing", "waiting"))
+            self._db.execute(
+                "UPDATE tickets SET state = 'voided', finished_at = ? WHERE id = ?", (self.now(), ticket_id)
+            )
+            self._log("voided", ticket.number, ticket.category, data={"reason": reason})
+            return self.ticket(ticket_id)
+
+    # --- counter side -----------------------------------------------------------
+
+    def next(self, counter: int) -> Ticket:
+        """Finish what the counter serves and call the next ticket by the calling rule."""
+        with self._transaction():
+            row = self._counter(counter)
+            if row.state != "open":
+                self._set_counter_state(counter, "open")
+            self._finish_current(counter, "done")
+            served = self._site.counter(counter).categories
+            waiting = self._db.execute(
+                f"SELECT id, category, issued_at FROM tickets WHERE state = 'waiting'"
+                f" AND category IN ({_marks(served)})",
+                served,
+            ).fetchall()
+            candidates = [rules.Candidate(r["id"], r["category"], r["issued_at"]) for r in waiting]
+            choice = rules.choose(candidates, self._rules(), self._passes(), self.now())
+            if choice is None:
+                raise LedgerError(
+                    "nobody_waiting",
+                    f"no one is waiting for counter {counter}'s services ({', '.join(served)})",
+                )
+            charged = rules.charge(self._passes().get(choice.category, 0.0), self._rules()[choice.category])
+            self._set_pass(choice.category, charged)
+            now = self.now()
+            self._db.execute(
+                "UPDATE tickets SET state = 'called', counter = ?, called_at = ?, promoted = ? WHERE id = ?",
+                (counter, now, int(choice.overdue), choice.ticket_id),
+            )
+            self._db.execute("UPDATE counters SET current_ticket = ? WHERE id = ?", (choice.ticket_id, counter))
+            ticket = self.ticket(choice.ticket_id)
+            self._log("called", ticket.number, ticket.category, counter,
+                      data={"promoted": choice.overdue, "waited_s": now - ticket.issued_at})
+            return ticket
+
+    def recall(self, counter: int) -> Ticket:
+        """Announce the counter's current ticket again."""
+        with self._transaction():
+            ticket = self._current(counter, "recall")
+            self._log("recalled", ticket.number, ticket.category, counter)
+            return ticket
+
+    def no_show(self, counter: int) -> Ticket:
+        with self._transaction():
+            ticket = self._current(counter, "mark a no-show")
+            self._finish_current(counter, "no_show")
+            return self.ticket(ticket.id)
+
+    def done(self, counter: int) -> Ticket:
+        with self._transaction():
+            ticket = self._current(counter, "finish")
+            self._finish_current(counter, "done")
+            return self.ticket(ticket.id)
+
+    def transfer(self, counter: int, category_id: str) -> Ticket:
+        """Send the counter's ticket to another category, keeping its number and place."""
+        with self._transaction():
+            target = self._category(category_id)
+            ticket = self._current(counter, "transfer")
+            if target.id == ticket.category:
+                raise LedgerError("same_category", f"{ticket.number} is already in {target.id!r}")
+            if not self._has_waiting(target.id):
+                self._join(target.id)
+            self._db.execute(
+                "UPDATE tickets SET state = 'waiting', category = ?, counter = NULL, called_at = NULL"
+                " WHERE id = ?",
+                (target.id, ticket.id),
+            )
+            self._db.execute("UPDATE counters SET current_ticket = NULL WHERE id = ?", (counter,))
+            self._log("transferred", ticket.number, target.id, counter, data={"from": ticket.category})
+            return self.ticket(ticket.id)
+
+    def set_counter_state(self, counter: int, state: str) -> CounterRow:
+        """Pause, open or close a counter. Closing finishes the ticket it serves."""
+        if state not in ("open", "paused", "closed"):
+            raise LedgerError("bad_state", f"a counter can be open, paused or closed, not {state!r}")
+        with self._transaction():
+            self._counter(counter)
+            if state == "closed":
+                self._finish_current(counter, "done")
+            self._set_counter_state(counter, state)
+            return self._counter(counter)
+
+    def feedback(self, counter: int, rating: str) -> Ticket:
+        """Record a customer's rating of the ticket this counter served last (once per ticket)."""
+        if rating not in ("very_good", "good", "poor"):
+            raise LedgerError("bad_rating", f"rating must be very_good, good or poor, not {rating!r}")
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT current_ticket, last_served FROM counters WHERE id = ?", (self._counter(counter).id,)
+            ).fetchone()
+            ticket_id = row["current_ticket"] or row["last_served"]
+            if ticket_id is None:
+                raise LedgerError("nothing_to_rate", f"counter {counter} has not served anyone yet")
+            ticket = self.ticket(ticket_id)
+            if self._db.execute("SELECT rating FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]:
+                raise LedgerError("already_rated", f"{ticket.number} has already been rated")
+            self._db.execute("UPDATE tickets SET rating = ? WHERE id = ?", (rating, ticket_id))
+            self._log("feedback", ticket.number, ticket.category, counter, data={"rating": rating})
+            return ticket
+
+    # --- reading ----------------------------------------------------------------
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        row = self._db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            raise LedgerError("no_ticket", f"no ticket with id {ticket_id}")
+        return _ticket(row)
+
+    def find(self, number: str, day: str | None = None) -> Ticket | None:
+        """A ticket by its printed number on a service day (today by default)."""
+        with self._lock:
+            day = day or self.service_day(self.now())
+            row = self._db.execute(
+                "SELECT * FROM tickets WHERE day = ? AND number = ?", (day, number.upper())
+            ).fetchone()
+            return _ticket(row) if row else None
+
+    def waiting(self, category_id: str | None = None) -> list[Ticket]:
+        """Waiting tickets in calling order within each category (oldest first)."""
+        with self._lock:
+            query = "SELECT * FROM tickets WHERE state = 'waiting'"
+            params: tuple[str, ...] = ()
+            if category_id is not None:
+                query, params = query + " AND category = ?", (category_id,)
+            return [_ticket(r) for r in self._db.execute(query + " ORDER BY issued_at, id", params)]
+
+    def counters(self) -> list[CounterRow]:
+        with self._lock:
+            return [self._counter(c.id) for c in self._site.counters]
+
+    def loads(self) -> list[CategoryLoad]:
+        """Per category: how many wait, the estimated wait for a new ticket, can one be issued."""
+        with self._lock:
+            now = self.now()
+            return [
+                CategoryLoad(
+                    cat.id,
+                    n := self._waiting_ahead(cat.id, now),
+                    self._estimate_s(cat, n),
+                    self.availability(cat.id) is None,
+                )
+                for cat in self._site.categories
+            ]
+
+    def estimate_for(self, ticket: Ticket) -> float | None:
+        """Estimated seconds until a waiting ticket is called, from its place in the queue."""
+        with self._lock:
+            ahead = self._waiting_ahead(ticket.category, ticket.issued_at, exclude=ticket.id)
+            return self._estimate_s(self._category(ticket.category), ahead)
+
+    def recent_calls(self, limit: int = 20) -> list[Call]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT seq, ticket, counter, category, at, kind FROM events WHERE kind IN ({_marks(CALL_KINDS)})"
+                " AND day = ? ORDER BY seq DESC LIMIT ?",
+                (*CALL_KINDS, self.service_day(self.now()), limit),
+            ).fetchall()
+            return [Call(r["seq"], r["ticket"], r["counter"], r["category"], r["at"], r["kind"] == "recalled")
+                    for r in rows]
+
+    def events(self, after: int = 0, limit: int = 1000) -> list[sqlite3.Row]:
+        """The append-only event log, for reports and for tests."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+            ).fetchall()
+
+    def issued_today(self) -> dict[str, int]:
+        with self._lock:
+            return {cat.id: self._issued_today(cat) for cat in self._site.categories}
+
+    # --- internals ----------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One durable transaction; nested calls join the outer one."""
+        with self._lock:
+            if self._db.in_transaction:
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._roll_day()
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _log(self, kind: str, ticket: str | None = None, category: str | None = None,
+             counter: int | None = None, data: dict[str, object] | None = None) -> None:
+        now = self.now()
+        self._db.execute(
+            "INSERT INTO events (at, day, kind, ticket, category, counter, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now, self.service_day(now), kind, ticket, category, counter, json.dumps(data or {})),
+        )
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _roll_day(self) -> None:
+        """Start a new service day: expire what is left of the old one."""
+        today = self.service_day(self.now())
+        if self._meta("day") == today:
+            return
+        stale = self._db.execute(
+            f"SELECT * FROM tickets WHERE state IN ({_marks(OPEN_STATES)}) AND day < ?", (*OPEN_STATES, today)
+        ).fetchall()
+        for row in stale:
+            self._db.execute("UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",
+                             (self.now(), row["id"]))
+            self._log("expired", row["number"], row["category"], data={"day": row["day"]})
+        self._db.execute("UPDATE counters SET current_ticket = NULL, last_served = NULL")
+        self._db.execute("DELETE FROM passes")
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('day', ?)", (today,))
+        self._log("day_started", data={"expired": len(stale)})
+
+    def _sync_counters(self) -> None:
+        for counter in self._site.counters:
+            self._db.execute("INSERT OR IGNORE INTO counters (id, state) VALUES (?, 'closed')", (counter.id,))
+
+    def _void_unprinted(self) -> None:
+        for row in self._db.execute("SELECT id FROM tickets WHERE state = 'printing'").fetchall():
+            self.void(row["id"], "the kiosk stopped while printing")
+
+    def _category(self, category_id: str) -> Category:
+        try:
+            return self._site.category(category_id)
+        except KeyError:
+            known = ", ".join(c.id for c in self._site.categories)
+            raise LedgerError("unknown_category", f"no category {category_id!r}; known: {known}") from None
+
+    def _counter(self, counter: int) -> CounterRow:
+        row = self._db.execute("SELECT * FROM counters WHERE id = ?", (counter,)).fetchone()
+        if row is None or not any(c.id == counter for c in self._site.counters):
+            raise LedgerError("unknown_counter", f"no counter {counter} at site {self._site.site.id}")
+        serving = self.ticket(row["current_ticket"]) if row["current_ticket"] else None
+        return CounterRow(counter, row["state"], serving)
+
+    def _set_counter_state(self, counter: int, state: str) -> None:
+        self._db.execute("UPDATE counters SET state = ? WHERE id = ?", (state, counter))
+        self._log(f"counter_{state}", counter=counter)
+
+    def _current(self, counter: int, verb: str) -> Ticket:
+        serving = self._counter(counter).serving
+        if serving is None:
+            raise LedgerError("not_serving", f"counter {counter} is not serving a ticket to {verb}")
+        return serving
+
+    def _finish_current(self, counter: int, state: str) -> None:
+        serving = self._counter(counter).serving
+        if serving is None:
+            return
+        self._db.execute("UPDATE tickets SET state = ?, finished_at = ? WHERE id = ?",
+                         (state, self.now(), serving.id))
+        self._db.execute("UPDATE counters SET current_ticket = NULL, last_served = ? WHERE id = ?",
+                         (serving.id, counter))
+        service_s = self.now() - (serving.called_at or self.now())
+        self._log(state, serving.number, serving.category, counter, data={"service_s": service_s})
+
+    def _ticket_in(self, ticket_id: int, states: tuple[str, ...]) -> Ticket:
+        ticket = self.ticket(ticket_id)
+        if ticket.state not in states:
+            raise LedgerError("bad_state", f"{ticket.number} is {ticket.state}, not {' or '.join(states)}")
+        return ticket
+
+    def _issued_today(self, cat: Category) -> int:
+        row = self._db.execute(
+            "SELECT MAX(seq) FROM tickets WHERE day = ? AND prefix = ?", (self.service_day(self.now()), cat.prefix)
+        ).fetchone()
+        return row[0] or 0
+
+    def _has_waiting(self, category_id: str) -> bool:
+        return self._db.execute(
+            "SELECT 1 FROM tickets WHERE state = 'waiting' AND category = ? LIMIT 1", (category_id,)
+        ).fetchone() is not None
+
+    def _waiting_ahead(self, category_id: str, before: float, exclude: int | None = None) -> int:
+        return self._db.execute(
+            "SELECT COUNT(*) FROM tickets WHERE state = 'waiting' AND category = ? AND issued_at <= ? AND id IS NOT ?",
+            (category_id, before, exclude),
+        ).fetchone()[0]
+
+    def _rules(self) -> dict[str, rules.CategoryRule]:
+        return {c.id: rules.CategoryRule(c.weight, c.max_wait_min * 60.0) for c in self._site.categories}
+
+    def _passes(self) -> dict[str, float]:
+        return {r["category"]: r["pass"] for r in self._db.execute("SELECT category, pass FROM passes")}
+
+    def _join(self, category_id: str) -> None:
+        passes = self._passes()
+        rows = self._db.execute("SELECT DISTINCT category FROM tickets WHERE state = 'waiting'").fetchall()
+        waiting_passes = [passes.get(r[0], 0.0) for r in rows if r[0] != category_id]
+        self._set_pass(category_id, rules.joining_pass(passes.get(category_id, 0.0), waiting_passes))
+
+    def _set_pass(self, category_id: str, value: float) -> None:
+        self._db.execute(
+            "INSERT INTO passes (category, pass) VALUES (?, ?)"
+            " ON CONFLICT (category) DO UPDATE SET pass = excluded.pass",
+            (category_id, value),
+        )
+
+    def _service_s(self, cat: Category) -> float:
+        """Mean recent service time of a category, or its configured default."""
+        rows = self._db.execute(
+            "SELECT finished_at - called_at FROM tickets WHERE category = ? AND state = 'done'"
+            " AND called_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+            (cat.id, self._site.calling.service_time_window),
+        ).fetchall()
+        if len(rows) < 3:
+            return cat.service_min * 60.0
+        return sum(r[0] for r in rows) / len(rows)
+
+    def _estimate_s(self, cat: Category, ahead: int) -> float | None:
+        """Estimated wait: people ahead divided by the rate the counters serve this category.
+
+        Each counter that serves the category gives it a share of its time in
+        proportion to the category's weight among the categories waiting there.
+        Open counters count; if none is open, the counters that serve it are
+        assumed to open. The last person ahead is half-way through service on
+        average, hence the half.
+        """
+        counters = self._site.counters_serving(cat.id)
+        states = {c.id: self._counter(c.id) for c in counters}
+        open_counters = [c for c in counters if states[c.id].state == "open"] or counters
+        waiting = {r[0] for r in self._db.execute("SELECT DISTINCT category FROM tickets WHERE state = 'waiting'")}
+        waiting.add(cat.id)
+        weights = {c.id: c.weight for c in self._site.categories}
+        share = sum(
+            weights[cat.id] / sum(weights[k] for k in c.categories if k in waiting and k in weights)
+            for c in open_counters
+        )
+        busy = all(states[c.id].serving is not None for c in open_counters)
+        position = ahead + (0.5 if busy else 0.0)
+        if share <= 0:
+            return None
+        return position * self._service_s(cat) / share
+
+    def _hours_text(self, cat: Category) -> str:
+        hours = self._site.hours_of(cat)
+        return f"{hours.open}-{hours.close} ({', '.join(hours.days)})"
+
+
+def _marks(values: object) -> str:
+    return ", ".join("?" * len(values))  # type: ignore[arg-type]
+
+
+def _en(cat: Category) -> str:
+    return cat.name.get("en") or next(iter(cat.name.values()))
+
+
+def _ticket(row: sqlite3.Row) -> Ticket:
+    return Ticket(
+        id=row["id"], number=row["number"], category=row["category"], origin_category=row["origin_category"],
+        state=row["state"], day=row["day"], issued_at=row["issued_at"], counter=row["counter"],
+        called_at=row["called_at"], ahead=row["ahead"], est_wait_s=row["est_wait_s"], promoted=bool(row["promoted"]),
+    )
+
+
+def minutes(seconds: float | None) -> float | None:
+    """Seconds to whole minutes for people (rounded up, at least 1 once anyone waits)."""
+    return None if seconds is None else float(math.ceil(seconds / 60.0))
