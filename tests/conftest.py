@@ -56,3 +56,61 @@ def broker(site: SiteConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield local
     finally:
         local.stop()
+
+
+class Recorder:
+    """Collects messages an MqttNode receives, and waits for them without sleeping blindly."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list = []
+        self._cond = threading.Condition()
+
+    def __call__(self, msg) -> None:  # type: ignore[no-untyped-def]
+        with self._cond:
+            self.messages.append(msg)
+            self._cond.notify_all()
+
+    def wait_for(self, predicate, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+        """The first message matching ``predicate``; AssertionError after ``timeout``."""
+        with self._cond:
+            found = None
+
+            def match() -> bool:
+                nonlocal found
+                found = next((m for m in self.messages if predicate(m)), None)
+                return found is not None
+
+            if not self._cond.wait_for(match, timeout):
+                raise AssertionError(f"no matching message in {timeout} s; got {[m.topic for m in self.messages]}")
+            return found
+
+
+@pytest.fixture
+def connect(broker: LocalBroker) -> Iterator:  # type: ignore[type-arg]
+    """``connect(node_id, role)`` → a started, connected MqttNode with that node's credentials."""
+    from giliran.mqtt import MqttNode
+
+    nodes: list[MqttNode] = []
+
+    def make(node_id: str, role: str, credentials=None, wait: bool = True) -> MqttNode:  # type: ignore[no-untyped-def]
+        creds = credentials if credentials is not None else broker.credentials(node_id)
+        node = MqttNode(broker.site, node_id, role, creds)  # type: ignore[arg-type]
+        node.start()
+        nodes.append(node)
+        if wait:
+            node.wait_connected(5)
+        return node
+
+    try:
+        yield make
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+@pytest.fixture
+def recorder() -> type[Recorder]:
+    """The Recorder class, for tests that collect MQTT messages."""
+    return Recorder
