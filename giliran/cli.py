@@ -88,7 +88,8 @@ def cmd_protocol_docs(args: argparse.Namespace) -> int:
 
 def _add_site(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site", default=DEFAULT_SITE, help="site file (default: $GILIRAN_SITE or %(default)s)")
-    parser.add_argument("--credentials-dir", help="folder of <node>.toml MQTT credentials (default: from the site file)")
+    parser.add_argument("--credentials-dir",
+                        help="folder of <node>.toml MQTT credentials (default: from the site file)")
 
 
 def build_parser() -> argparse.ArgumentParser:

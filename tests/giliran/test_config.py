@@ -96,3 +96,15 @@ def test_config_check_command_exits_2_with_the_message(tmp_path: Path) -> None:
 )
 def test_opening_hours(hours: Hours, when: dt.datetime, is_open: bool) -> None:
     assert hours.is_open(when) is is_open
+
+
+def test_every_config_key_is_documented() -> None:
+    import msgspec
+
+    from giliran import config
+
+    doc = (ROOT / "docs" / "CONFIG.md").read_text(encoding="utf-8")
+    structs = [config.Site, config.Hours, config.Calling, config.Category, config.Counter, config.Printer,
+               config.Display, config.Kiosk, config.Broker]
+    missing = [f"{s.__name__}.{f.name}" for s in structs for f in msgspec.structs.fields(s) if f"`{f.name}`" not in doc]
+    assert missing == [], f"keys missing from docs/CONFIG.md: {missing}"
