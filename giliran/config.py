@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import tomllib
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ class _Struct(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     """Base of every config section: immutable, unknown keys are errors."""
 
 
+@functools.lru_cache(maxsize=64)
 def _parse_clock(text: str) -> dt.time:
     try:
         return dt.datetime.strptime(text, "%H:%M").time()

@@ -49,3 +49,16 @@ class VoicePackError(GiliranError, ValueError):
 
 class AudioError(GiliranError, RuntimeError):
     """Sound that cannot be made or played: espeak-ng missing or failing, no mixer."""
+
+
+class PrinterFault(GiliranError, RuntimeError):
+    """The ticket printer cannot print, or a ticket may not have come out.
+
+    ``code`` is stable for MQTT events and the kiosk's decision to void a ticket:
+    paper_out, cover_open, cutter_error, printer_error, no_answer, disconnected,
+    timeout. The message says what a technician should look at.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)

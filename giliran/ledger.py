@@ -261,12 +261,16 @@ class Ledger:
                 self._set_counter_state(counter, "open")
             self._finish_current(counter, "done")
             served = self._site.counter(counter).categories
-            waiting = self._db.execute(
-                f"SELECT id, category, issued_at FROM tickets WHERE state = 'waiting'"
-                f" AND category IN ({_marks(served)})",
-                served,
-            ).fetchall()
-            candidates = [rules.Candidate(r["id"], r["category"], r["issued_at"]) for r in waiting]
+            # The rule only ever picks a category's oldest ticket (also the most overdue one).
+            heads = [
+                self._db.execute(
+                    "SELECT id, category, issued_at FROM tickets WHERE state = 'waiting' AND category = ?"
+                    " ORDER BY issued_at, id LIMIT 1",
+                    (category,),
+                ).fetchone()
+                for category in served
+            ]
+            candidates = [rules.Candidate(r["id"], r["category"], r["issued_at"]) for r in heads if r]
             choice = rules.choose(candidates, self._rules(), self._passes(), self.now())
             if choice is None:
                 raise LedgerError(
@@ -377,6 +381,10 @@ class Ledger:
             if category_id is not None:
                 query, params = query + " AND category = ?", (category_id,)
             return [_ticket(r) for r in self._db.execute(query + " ORDER BY issued_at, id", params)]
+
+    def waiting_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'").fetchone()[0])
 
     def counters(self) -> list[CounterRow]:
         with self._lock:
@@ -576,8 +584,8 @@ class Ledger:
         average, hence the half.
         """
         counters = self._site.counters_serving(cat.id)
-        states = {c.id: self._counter(c.id) for c in counters}
-        open_counters = [c for c in counters if states[c.id].state == "open"] or counters
+        rows = {r["id"]: r for r in self._db.execute("SELECT id, state, current_ticket FROM counters")}
+        open_counters = [c for c in counters if rows[c.id]["state"] == "open"] or counters
         waiting = {r[0] for r in self._db.execute("SELECT DISTINCT category FROM tickets WHERE state = 'waiting'")}
         waiting.add(cat.id)
         weights = {c.id: c.weight for c in self._site.categories}
@@ -585,7 +593,7 @@ class Ledger:
             weights[cat.id] / sum(weights[k] for k in c.categories if k in waiting and k in weights)
             for c in open_counters
         )
-        busy = all(states[c.id].serving is not None for c in open_counters)
+        busy = all(rows[c.id]["current_ticket"] is not None for c in open_counters)
         position = ahead + (0.5 if busy else 0.0)
         if share <= 0:
             return None

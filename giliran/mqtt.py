@@ -124,6 +124,7 @@ class MqttNode:
         self._connection_listeners: list[Callable[[bool], None]] = []
         self._on_refused = on_refused
         self._pending: dict[int, PublishHandle] = {}
+        self._early: dict[int, str | None] = {}
         self._replies: dict[bytes, tuple[threading.Event, list[bytes]]] = {}
         self._reply_topics: set[str] = set()
         self._lock = threading.Lock()
@@ -211,11 +212,17 @@ class MqttNode:
         if correlation_data is not None:
             props.CorrelationData = correlation_data
         handle = PublishHandle(topic)
-        with self._lock:
-            info = self._client.publish(topic, payload, qos=1, retain=retain, properties=props)
-            self._pending[info.mid] = handle
+        # Never hold our lock while calling into paho: its network thread holds paho's
+        # locks while it calls _on_publish, which takes ours (lock-order inversion).
+        info = self._client.publish(topic, payload, qos=1, retain=retain, properties=props)
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             handle._settle(paho.error_string(info.rc))
+            return handle
+        with self._lock:
+            if info.mid in self._early:  # acknowledged before we got here
+                handle._settle(self._early.pop(info.mid))
+            else:
+                self._pending[info.mid] = handle
         return handle
 
     def set_status(self, **details: str | int | float | bool | None) -> None:
@@ -288,7 +295,7 @@ class MqttNode:
         for topic_filter in self._handlers:
             client.subscribe(topic_filter, qos=1)
         self._connected.set()
-        client.publish(self.topics.status(self.node_id), encode(self._status()), qos=1, retain=True)
+        self.publish(self.topics.status(self.node_id), self._status(), retain=True)
         log.info("%s: connected to the broker", self.node_id)
         for listener in self._connection_listeners:
             listener(True)
@@ -304,9 +311,11 @@ class MqttNode:
 
     def _on_publish(self, _client: paho.Client, _userdata: object, mid: int,
                     reason_code: paho.ReasonCode, _props: object) -> None:
+        refused = reason_code.is_failure
         with self._lock:
             handle = self._pending.pop(mid, None)
-        refused = reason_code.is_failure
+            if handle is None:
+                self._early[mid] = str(reason_code) if refused else None
         if refused:
             topic = handle.topic if handle else f"message {mid}"
             log.error("%s: the broker refused a publish to %s: %s", self.node_id, topic, reason_code)

@@ -37,6 +37,7 @@ def run_kiosk(site: SiteConfig, credentials_dir: Path, *, headless: bool) -> int
                 service.changed()
                 last_refresh = time.monotonic()
     finally:
+        service.close()
         mqtt.stop()
         ledger.close()
     return 0

@@ -47,21 +47,49 @@ class LedgerService:
         self._wall = wall
         self._lock = threading.RLock()
         self._tech_handlers: dict[str, TechHandler] = {"ping": lambda _cmd: "pong"}
+        self._board_due = threading.Event()
+        self._closing = False
+        self._board_thread = threading.Thread(target=self._board_loop, name="board-publisher", daemon=True)
         calls = ledger.recent_calls(1)
         self._last_call_id = calls[0].call_id if calls else 0
         topics = mqtt.topics
         mqtt.subscribe(topics.counter_cmd("+"), self._on_counter_command)
         mqtt.subscribe(topics.node_cmd(mqtt.node_id), self._on_tech_command)
         mqtt.on_connection(lambda up: up and self.publish_board())
+        self._board_thread.start()
 
     def on_tech(self, action: str, handler: TechHandler) -> None:
         """Serve a technician command (e.g. 'test_print'); the handler returns a message."""
         self._tech_handlers[action] = handler
 
+    def close(self) -> None:
+        """Stop the board publisher thread (after one last publish of pending changes)."""
+        self._closing = True
+        self._board_due.set()
+        self._board_thread.join(5)
+
     # --- publishing ---------------------------------------------------------------
 
     def publish_board(self) -> None:
-        """Republish the retained board state and any calls not yet published as events."""
+        """Ask for the board state to be republished, off the caller's thread.
+
+        paho writes packets from its network thread only after a callback
+        returns, so building the board inside a command's callback would delay
+        the reply staff are waiting for. Requests made in a burst coalesce into
+        one publish of the latest state.
+        """
+        self._board_due.set()
+
+    def _board_loop(self) -> None:
+        while not self._closing:
+            self._board_due.wait()
+            self._board_due.clear()
+            try:
+                self._publish_board_now()
+            except Exception:  # the publisher must outlive one bad build
+                log.exception("could not publish the board state")
+
+    def _publish_board_now(self) -> None:
         with self._lock:
             state = board_state(self.ledger)
             self.mqtt.publish(self.mqtt.topics.board, state, retain=True)
@@ -93,7 +121,10 @@ class LedgerService:
         reply_topic = self._reply_topic(msg, counter)
         with self._lock:
             reply = self._handle(msg, counter)
+            # The reply first: staff wait for it; boards follow a moment later.
             self.mqtt.publish(reply_topic, reply, correlation_data=msg.correlation_data)
+            if reply.ok:
+                self.publish_board()
 
     def _reply_topic(self, msg: Incoming, counter: int | None) -> str:
         """Only a reply topic of the same counter: a command cannot steer our publishes elsewhere."""
@@ -118,8 +149,7 @@ class LedgerService:
                 raise LedgerError("stale_command", f"the {cmd.action} command is {age:.0f} s old (limit {limit} s);"
                                                    " press the key again")
             ticket = self._act(counter, cmd)
-            waiting = len(self.ledger.waiting())
-            self.publish_board()
+            waiting = self.ledger.waiting_count()
             return CounterReply(ok=True, counter=counter, action=action,
                                 ticket=ticket_view(self.ledger, ticket) if ticket else None, waiting=waiting)
         except ProtocolError as exc:

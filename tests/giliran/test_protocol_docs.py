@@ -55,4 +55,5 @@ def kiosk_with_ticket(broker, tmp_path: Path, clock, connect):  # type: ignore[n
     try:
         yield service
     finally:
+        service.close()
         ledger.close()

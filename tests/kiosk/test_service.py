@@ -32,6 +32,7 @@ def kiosk(broker: LocalBroker, tmp_path: Path, clock, connect) -> Iterator[Ledge
     try:
         yield service
     finally:
+        service.close()
         ledger.close()
 
 
