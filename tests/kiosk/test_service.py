@@ -64,6 +64,10 @@ def test_counter_next_gets_the_ticket_and_boards_see_it(kiosk, broker, connect, 
 
 def test_board_state_is_retained_for_a_board_that_starts_later(kiosk, connect, recorder) -> None:  # type: ignore[no-untyped-def]
     issue(kiosk, "priority")
+    tech = connect("technician", "technician")
+    live = recorder()
+    tech.subscribe(tech.topics.board, live)
+    live.wait_for(lambda m: {c.id: c.waiting for c in decode(m.payload, BoardState).categories}["priority"] == 1)
     late = recorder()
     display = connect("display-entrance", "display")
     display.subscribe(display.topics.board, late)
