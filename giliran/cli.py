@@ -64,7 +64,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     from kiosk.node import run_kiosk
 
     site = _site(args)
-    return run_kiosk(site, _credentials_dir(args, site), headless=args.headless)
+    return run_kiosk(site, Path(args.site), _credentials_dir(args, site))
 
 
 def cmd_counter(args: argparse.Namespace) -> int:
@@ -123,7 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     kiosk = sub.add_parser("kiosk", help="run the kiosk node: ledger, buttons, printer")
     _add_site(kiosk)
-    kiosk.add_argument("--headless", action="store_true", help="no buttons or printer: serve the ledger only")
     kiosk.set_defaults(func=cmd_kiosk)
 
     counter = sub.add_parser("counter", help="send a counter command, e.g. `giliran counter 3 next`")
@@ -134,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     counter.add_argument("category", nargs="?", help="target category of a transfer")
     counter.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the reply")
     counter.set_defaults(func=cmd_counter)
+
+    from display.voices_build import add_voices_parser
+
+    add_voices_parser(sub)
 
     protocol = sub.add_parser("protocol", help="the MQTT protocol").add_subparsers(dest="sub", required=True)
     docs = protocol.add_parser("docs", help="write docs/PROTOCOL.md and docs/schemas/*.json from the code")
