@@ -67,6 +67,13 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     return run_kiosk(site, Path(args.site), _credentials_dir(args, site))
 
 
+def cmd_display(args: argparse.Namespace) -> int:
+    from display.node import run_display
+
+    site = _site(args)
+    return run_display(site, args.id, _credentials_dir(args, site), Path(args.voices), window=args.window)
+
+
 def cmd_counter(args: argparse.Namespace) -> int:
     from counter.cli import run_counter_command
 
@@ -124,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk = sub.add_parser("kiosk", help="run the kiosk node: ledger, buttons, printer")
     _add_site(kiosk)
     kiosk.set_defaults(func=cmd_kiosk)
+
+    display = sub.add_parser("display", help="run a display board (and its PA, if it is one)")
+    _add_site(display)
+    display.add_argument("--id", required=True, help="display id from the site file, e.g. hall")
+    display.add_argument("--voices", default=os.environ.get("GILIRAN_VOICES", "/var/lib/giliran/voices"),
+                         help="voice packs folder, <lang>/ per language (default: %(default)s)")
+    display.add_argument("--window", action="store_true", help="a window instead of full screen (desktop)")
+    display.set_defaults(func=cmd_display)
 
     counter = sub.add_parser("counter", help="send a counter command, e.g. `giliran counter 3 next`")
     _add_site(counter)

@@ -1,4 +1,14 @@
-"""The kiosk process: the ledger, served over MQTT, plus (unless headless) buttons and printer."""
+"""The kiosk process: the ledger served over MQTT, category buttons, lamps and the ticket printer.
+
+The kiosk keeps issuing tickets when the network is down: the ledger is
+local, and paho queues the events and board state until the broker is back.
+
+Example (the simulator does this with mock pins and the simulated printer)::
+
+    node = KioskNode(site, credentials, pin_factory=MockFactory())
+    node.start()
+    node.issuer.press("mykad")
+"""
 
 from __future__ import annotations
 
@@ -6,38 +16,137 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from giliran.config import SiteConfig
+from escpos.escpos import Escpos
+from gpiozero.pins import Factory
+
+from giliran import __version__
+from giliran.config import SiteConfig, load_site
+from giliran.errors import GiliranError
+from giliran.gpio import make_pin_factory
 from giliran.ledger import Ledger
-from giliran.mqtt import MqttNode, credentials_for
+from giliran.mqtt import Credentials, MqttNode, credentials_for
+from giliran.protocol import TechCommand
+from kiosk.buttons import CategoryButtons
+from kiosk.issuer import TicketIssuer
+from kiosk.lamps import Lamps
+from kiosk.presses import PressFilter
 from kiosk.service import LedgerService
+from printer.connection import build_printer, close_printer
+from printer.layout import load_logo
 
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
-REFRESH_S = 60.0
+PRINTER_POLL_S = 5.0
+BOARD_REFRESH_S = 60.0
 
 
-def run_kiosk(site: SiteConfig, credentials_dir: Path, *, headless: bool) -> int:
-    """Run until SIGTERM/SIGINT. The ledger works (and tickets print) with the broker down."""
+class KioskNode:
+    """Everything the kiosk runs, wired together; ``tick()`` is its main-loop step."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        credentials: Credentials | None,
+        *,
+        site_path: Path | None = None,
+        pin_factory: Factory | None = None,
+        printer: Escpos | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        ledger_path: Path | None = None,
+    ) -> None:
+        self.site_path = site_path
+        self._monotonic = monotonic
+        self._started = monotonic()
+        self.ledger = Ledger(ledger_path or Path(site.site.ledger), site, clock)
+        self.mqtt = MqttNode(site, "kiosk", "kiosk", credentials)
+        self.service = LedgerService(self.ledger, self.mqtt)
+        self.pin_factory = pin_factory or make_pin_factory(site.kiosk.pin_factory)
+        self.printer = printer or build_printer(site.printer)
+        self.lamps = Lamps(site, self.pin_factory)
+        self.issuer = TicketIssuer(self.ledger, self.printer, self.lamps, self.service,
+                                   logo=load_logo(site, site_path.parent if site_path else None))
+        self.presses = PressFilter(site.kiosk.debounce_ms / 1000, site.kiosk.cooldown_s, monotonic)
+        self.buttons = CategoryButtons(site, self.pin_factory, self.presses, self.issuer.press)
+        self.issuer.on_change(self.publish_status)
+        self.service.on_tech("test_print", lambda _cmd: self.issuer.test_print())
+        self.service.on_tech("reprint", lambda _cmd: self.issuer.reprint())
+        self.service.on_tech("reload", self._reload)
+        self._last_poll = self._last_refresh = monotonic()
+
+    def start(self) -> None:
+        self.issuer.poll_printer()
+        self.issuer.refresh_lamps()
+        self.publish_status()
+        self.mqtt.start()
+
+    def tick(self) -> None:
+        """One main-loop step: lamps follow the hours, the printer is polled, the board refreshed."""
+        now = self._monotonic()
+        self.issuer.refresh_lamps()
+        if now - self._last_poll >= PRINTER_POLL_S:
+            self.issuer.poll_printer()
+            self._last_poll = now
+        if now - self._last_refresh >= BOARD_REFRESH_S:
+            # Estimated waits drift with time and the service day rolls over.
+            self.service.changed()
+            self.publish_status()
+            self._last_refresh = now
+
+    def status_details(self) -> dict[str, str | int | float | bool | None]:
+        health = self.issuer.health
+        details: dict[str, str | int | float | bool | None] = dict(health.details()) if health else {}
+        stats = self.issuer.stats
+        details.update(
+            printer_message=health.message if health else None,
+            paper_warning=health.warning if health else None,
+            presses_ignored=self.presses.ignored,
+            refused_closed=stats.refused_closed,
+            refused_quota=stats.refused_quota,
+            refused_printer_fault=stats.refused_fault,
+            voided=stats.voided,
+            uptime_s=round(self._monotonic() - self._started),
+            version=__version__,
+        )
+        details.update({f"issued.{cat}": n for cat, n in self.ledger.issued_today().items()})
+        return details
+
+    def publish_status(self) -> None:
+        self.mqtt.set_status(**self.status_details())
+
+    def _reload(self, _cmd: TechCommand) -> str:
+        if self.site_path is None:
+            raise GiliranError("this kiosk was not started from a site file")
+        site = load_site(self.site_path)
+        self.ledger.reload(site)
+        self.issuer.refresh_lamps()
+        self.service.changed()
+        return f"reloaded {self.site_path}; button and lamp pin changes take effect at the next restart"
+
+    def close(self) -> None:
+        self.buttons.close()
+        self.lamps.close()
+        self.service.close()
+        self.mqtt.stop()
+        close_printer(self.printer)
+        self.ledger.close()
+
+
+def run_kiosk(site: SiteConfig, site_path: Path, credentials_dir: Path) -> int:
+    """Run until SIGTERM/SIGINT."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    ledger = Ledger(Path(site.site.ledger), site, clock=time.time)
-    mqtt = MqttNode(site, "kiosk", "kiosk", credentials_for(site, "kiosk", credentials_dir))
-    service = LedgerService(ledger, mqtt)
-    mqtt.start()
-    log.info("kiosk for site %s running%s", site.site.id, " headless" if headless else "")
-    last_refresh = time.monotonic()
+    node = KioskNode(site, credentials_for(site, "kiosk", credentials_dir), site_path=site_path)
+    node.start()
+    log.info("kiosk for site %s running", site.site.id)
     try:
         while not stop.wait(TICK_S):
-            # Estimated waits drift with time and the service day can roll: refresh the board now and then.
-            if time.monotonic() - last_refresh >= REFRESH_S:
-                service.changed()
-                last_refresh = time.monotonic()
+            node.tick()
     finally:
-        service.close()
-        mqtt.stop()
-        ledger.close()
+        node.close()
     return 0
