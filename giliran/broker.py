@@ -65,7 +65,7 @@ def acl_text(site: SiteConfig) -> str:
                       f"topic read {t.counter_cmd('+')}", f"topic write {t.root}/counter/+/reply/#",
                       f"topic write {t.counter_reply('+')}", *own]
         elif acc.role == "display":
-            lines += [f"topic read {t.board}", f"topic read {t.notice}",
+            lines += [f"topic read {t.board}", f"topic read {t.notice}", f"topic read {t.status('kiosk')}",
                       f"topic write {t.event('error')}", *own]
         elif acc.role == "counter":
             n = acc.counter

@@ -57,6 +57,8 @@ class LedgerService:
         mqtt.subscribe(topics.node_cmd(mqtt.node_id), self._on_tech_command)
         mqtt.on_connection(lambda up: up and self.publish_board())
         self._board_thread.start()
+        if mqtt.connected:
+            self.publish_board()
 
     def on_tech(self, action: str, handler: TechHandler) -> None:
         """Serve a technician command (e.g. 'test_print'); the handler returns a message."""

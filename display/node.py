@@ -1,0 +1,218 @@
+"""The display process: a board on the screen and, if it is its zone's PA, the announcements.
+
+It renders from the retained ``board`` topic, so a board that starts,
+restarts or reconnects is right at once with no replay; the announcer's
+first-state rule keeps a restarted board from calling old numbers again.
+The board says "connection lost" while the broker is unreachable, while the
+kiosk's status is offline, or when the board state is older than
+``STALE_S`` (the kiosk republishes it at least once a minute).
+
+Example (the simulator does this offscreen, with a WAV recorder as the PA)::
+
+    node = DisplayNode(site, "hall", credentials, surface, player=WavRecorder(folder, clock))
+    node.start(); node.frame()    # call frame() ~20 times a second
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pygame
+
+from display.announcer import Announcer
+from display.audio import MixerPlayer, Player
+from display.board import BoardView
+from display.voice_pack import load_voices
+from giliran.config import SiteConfig
+from giliran.errors import GiliranError, ProtocolError
+from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
+from giliran.protocol import BoardState, ErrorEvent, NodeStatus, Notice, TechCommand, TechReply, decode, now_utc
+
+log = logging.getLogger(__name__)
+
+STALE_S = 150.0
+FRAME_S = 0.05
+DEFAULT_VOICES = Path(os.environ.get("GILIRAN_VOICES", "/var/lib/giliran/voices"))
+
+
+class DisplayNode:
+    """One board: MQTT in, pixels (and, as PA, sound) out."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        display_id: str,
+        credentials: Credentials | None,
+        surface: pygame.Surface,
+        *,
+        player: Player | None = None,
+        voices_dir: Path = DEFAULT_VOICES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.site = site
+        self.config = site.display(display_id)
+        self.node_id = f"display-{display_id}"
+        self.surface = surface
+        self._clock = clock
+        self.view = BoardView(self.config, site, surface, clock=clock)
+        self.announcer: Announcer | None = None
+        if self.config.pa:
+            packs = load_voices(voices_dir, site.site.languages, {c.prefix for c in site.categories})
+            self.announcer = Announcer(packs, player or MixerPlayer(packs[0].rate), volume=self.config.volume,
+                                       counters=self.config.counters)
+        self.mqtt = MqttNode(site, self.node_id, "display", credentials)
+        self._lock = threading.Lock()
+        self._broker_up = False
+        self._kiosk_online = True
+        self._state_at: float | None = None
+        #: The last board state received, as shown.
+        self.state: BoardState | None = None
+        self._online_shown: bool | None = None
+        topics = self.mqtt.topics
+        self.mqtt.subscribe(topics.board, self._on_board)
+        self.mqtt.subscribe(topics.notice, self._on_notice)
+        self.mqtt.subscribe(topics.status("kiosk"), self._on_kiosk_status)
+        self.mqtt.subscribe(topics.node_cmd(self.node_id), self._on_command)
+        self.mqtt.on_connection(self._on_connection)
+
+    def start(self) -> None:
+        self.mqtt.start()
+
+    def close(self) -> None:
+        self.mqtt.stop()
+        if self.announcer is not None:
+            self.announcer.close()
+
+    # --- MQTT (network thread) --------------------------------------------------
+
+    def _on_board(self, msg: Incoming) -> None:
+        if not msg.payload:  # a cleared retained board: nothing to show until the kiosk publishes
+            return
+        try:
+            state = decode(msg.payload, BoardState)
+        except ProtocolError as exc:
+            self._error("bad_payload", str(exc), msg.topic)
+            return
+        with self._lock:
+            self._state_at = self._clock()
+            self.state = state
+        self.view.update_state(state)
+        if self.announcer is not None:
+            self.announcer.on_board(state.calls)
+
+    def _on_notice(self, msg: Incoming) -> None:
+        if not msg.payload:  # a cleared retained message
+            self.view.set_notice(None)
+            return
+        try:
+            self.view.set_notice(decode(msg.payload, Notice))
+        except ProtocolError as exc:
+            self._error("bad_payload", str(exc), msg.topic)
+
+    def _on_kiosk_status(self, msg: Incoming) -> None:
+        try:
+            status = decode(msg.payload, NodeStatus)
+        except ProtocolError as exc:
+            self._error("bad_payload", str(exc), msg.topic)
+            return
+        with self._lock:
+            self._kiosk_online = status.state == "online"
+
+    def _on_connection(self, up: bool) -> None:
+        with self._lock:
+            self._broker_up = up
+
+    def _on_command(self, msg: Incoming) -> None:
+        topics = self.mqtt.topics
+        action = None
+        try:
+            cmd = decode(msg.payload, TechCommand)
+            action = cmd.action
+            message = self._command(cmd)
+            reply = TechReply(ok=True, node=self.node_id, action=action, message=message)
+        except ProtocolError as exc:
+            self._error("bad_payload", str(exc), msg.topic)
+            reply = TechReply(ok=False, node=self.node_id, action=action, message=str(exc))
+        except GiliranError as exc:
+            reply = TechReply(ok=False, node=self.node_id, action=action, message=str(exc))
+        self.mqtt.publish(topics.node_reply(self.node_id), reply, correlation_data=msg.correlation_data)
+
+    def _command(self, cmd: TechCommand) -> str:
+        if cmd.action == "ping":
+            return "pong"
+        if cmd.action == "volume":
+            if self.announcer is None:
+                raise GiliranError(f"{self.node_id} is not a PA board")
+            assert cmd.volume is not None
+            self.announcer.set_volume(cmd.volume)
+            self.mqtt.set_status(volume=cmd.volume)
+            return f"volume {cmd.volume:.2f}"
+        if cmd.action == "snapshot":
+            path = Path(cmd.path or f"/tmp/giliran-{self.node_id}.png")
+            self.view.snapshot(path)
+            return f"saved {path}"
+        raise GiliranError(f"a display does not support {cmd.action!r}")
+
+    def _error(self, code: str, message: str, topic: str) -> None:
+        log.warning("%s on %s: %s", code, topic, message)
+        self.mqtt.publish(self.mqtt.topics.event("error"),
+                          ErrorEvent(node=self.node_id, code=code, message=message, at=now_utc(), topic=topic))
+
+    # --- main loop ------------------------------------------------------------------
+
+    def online(self) -> bool:
+        """Whether what the board shows can be trusted as current."""
+        with self._lock:
+            fresh = self._state_at is not None and self._clock() - self._state_at < STALE_S
+            return self._broker_up and self._kiosk_online and (fresh or self._state_at is None)
+
+    def frame(self) -> list[pygame.Rect]:
+        """One frame: connection banner, redraw what changed, advance the PA queue."""
+        online = self.online()
+        if online != self._online_shown:
+            self.view.set_connection(online)
+            self._online_shown = online
+            self.mqtt.set_status(showing="live" if online else "offline banner")
+        if self.announcer is not None:
+            self.announcer.tick()
+        return self.view.render()
+
+
+def run_display(site: SiteConfig, display_id: str, credentials_dir: Path, voices_dir: Path,
+                window: bool = False) -> int:
+    """Run a board until SIGTERM/SIGINT: full screen under cage/KMSDRM, a window on a desktop."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        config = site.display(display_id)
+    except KeyError:
+        raise GiliranError(f"site {site.site.id} has no display {display_id!r}") from None
+    pygame.display.init()
+    pygame.font.init()
+    pygame.mouse.set_visible(False)
+    flags = 0 if window else pygame.FULLSCREEN
+    surface = pygame.display.set_mode(config.resolution, flags)
+    pygame.display.set_caption(f"Giliran — {display_id}")
+    node = DisplayNode(site, display_id, credentials_for(site, f"display-{display_id}", credentials_dir),
+                       surface, voices_dir=voices_dir)
+    node.start()
+    try:
+        while not stop.is_set():
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT:
+                    stop.set()
+            rects = node.frame()
+            if rects:
+                pygame.display.update(rects)
+            stop.wait(FRAME_S)
+    finally:
+        node.close()
+        pygame.quit()
+    return 0
