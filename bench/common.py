@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import resource
 import statistics
 from collections.abc import Sequence
 
@@ -20,8 +19,13 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
 
 
 def rss_mb() -> float:
-    """Peak resident memory of this process, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process, in MB (VmHWM: unlike ru_maxrss it is not
+    inherited from the parent across fork and exec)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:
