@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from giliran.errors import ConfigError
+from giliran.validation import describe
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class _Struct(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 
 
 @functools.lru_cache(maxsize=64)
-def _parse_clock(text: str) -> dt.time:
+def parse_clock(text: str) -> dt.time:
     try:
         return dt.datetime.strptime(text, "%H:%M").time()
     except ValueError:
@@ -55,18 +56,18 @@ class Hours(_Struct):
     )
 
     def __post_init__(self) -> None:
-        _parse_clock(self.open)
-        _parse_clock(self.close)
+        parse_clock(self.open)
+        parse_clock(self.close)
         if self.open == self.close:
             raise ValueError("open and close are the same time")
 
     @property
     def opens(self) -> dt.time:
-        return _parse_clock(self.open)
+        return parse_clock(self.open)
 
     @property
     def closes(self) -> dt.time:
-        return _parse_clock(self.close)
+        return parse_clock(self.close)
 
     def is_open(self, local: dt.datetime) -> bool:
         """Whether the hall is open at a local wall-clock time."""
@@ -415,16 +416,6 @@ def _pin_clashes(cfg: SiteConfig) -> Iterator[str]:
             used.setdefault(pin, key)
 
 
-def _schema_message(exc: msgspec.ValidationError) -> str:
-    """Turn msgspec's "... - at `$.categories[0].prefix`" into "categories[0].prefix: ..."."""
-    text = str(exc)
-    message, sep, where = text.rpartition(" - at `")
-    if not sep:
-        return text
-    path = where.rstrip("`").removeprefix("$").lstrip(".")
-    return f"{path}: {message}" if path else message
-
-
 def parse_site(text: str, source: str = "<site file>") -> SiteConfig:
     """Parse and validate a site file's text; raise ConfigError listing every problem."""
     try:
@@ -434,7 +425,7 @@ def parse_site(text: str, source: str = "<site file>") -> SiteConfig:
     try:
         cfg = msgspec.convert(raw, SiteConfig)
     except msgspec.ValidationError as exc:
-        raise ConfigError(source, [_schema_message(exc)]) from None
+        raise ConfigError(source, [describe(exc)]) from None
     problems = list(_cross_reference_problems(cfg))
     if problems:
         raise ConfigError(source, problems)

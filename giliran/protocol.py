@@ -18,6 +18,7 @@ from typing import Literal, TypeVar
 import msgspec
 
 from giliran.errors import ProtocolError
+from giliran.validation import describe
 
 VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -285,17 +286,9 @@ def decode(payload: bytes, kind: type[M]) -> M:
     try:
         return decoder.decode(payload)
     except msgspec.ValidationError as exc:
-        raise ProtocolError(f"invalid {kind.__name__}: {_where(exc)}") from None
+        raise ProtocolError(f"invalid {kind.__name__}: {describe(exc)}") from None
     except msgspec.DecodeError as exc:
         raise ProtocolError(f"not a JSON {kind.__name__}: {exc}") from None
-
-
-def _where(exc: msgspec.ValidationError) -> str:
-    message, sep, where = str(exc).rpartition(" - at `")
-    if not sep:
-        return str(exc)
-    path = where.rstrip("`").removeprefix("$").lstrip(".")
-    return f"{path}: {message}" if path else message
 
 
 def now_utc() -> dt.datetime:
