@@ -82,6 +82,13 @@ def cmd_counter(args: argparse.Namespace) -> int:
                                timeout=args.timeout)
 
 
+def cmd_counter_node(args: argparse.Namespace) -> int:
+    from counter.node import run_counter_node
+
+    site = _site(args)
+    return run_counter_node(site, _credentials_dir(args, site), args.counter, serial_port_override=args.serial_port)
+
+
 def cmd_protocol_docs(args: argparse.Namespace) -> int:
     from giliran.protocol_docs import write_docs
 
@@ -148,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     counter.add_argument("category", nargs="?", help="target category of a transfer")
     counter.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the reply")
     counter.set_defaults(func=cmd_counter)
+
+    node = sub.add_parser("counter-node", help="run counter N's node: keypad, feedback buttons, number board")
+    _add_site(node)
+    node.add_argument("counter", type=int, help="counter number")
+    node.add_argument("--serial-port", help="number board device, overriding the site file (e.g. /dev/ttyUSB1)")
+    node.set_defaults(func=cmd_counter_node)
 
     from display.voices_build import add_voices_parser
 

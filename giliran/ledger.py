@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from giliran import rules
+from giliran import estimate, rules
 from giliran.config import Category, SiteConfig
 from giliran.errors import LedgerError
 
@@ -92,6 +92,7 @@ CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
 """
 
 CALL_KINDS = ("called", "recalled")
+OBSERVED_WINDOW_S = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -575,29 +576,21 @@ class Ledger:
         return sum(r[0] for r in rows) / len(rows)
 
     def _estimate_s(self, cat: Category, ahead: int) -> float | None:
-        """Estimated wait: people ahead divided by the rate the counters serve this category.
-
-        Each counter that serves the category gives it a share of its time in
-        proportion to the category's weight among the categories waiting there.
-        Open counters count; if none is open, the counters that serve it are
-        assumed to open. The last person ahead is half-way through service on
-        average, hence the half.
-        """
-        counters = self._site.counters_serving(cat.id)
+        """See giliran.estimate: the smaller of the capacity model and the observed call rate."""
         rows = {r["id"]: r for r in self._db.execute("SELECT id, state, current_ticket FROM counters")}
-        open_counters = [c for c in counters if rows[c.id]["state"] == "open"] or counters
+        loads = [estimate.CounterLoad(tuple(c.categories), rows[c.id]["state"] == "open",
+                                      rows[c.id]["current_ticket"] is not None) for c in self._site.counters]
         waiting = {r[0] for r in self._db.execute("SELECT DISTINCT category FROM tickets WHERE state = 'waiting'")}
-        waiting.add(cat.id)
         weights = {c.id: c.weight for c in self._site.categories}
-        share = sum(
-            weights[cat.id] / sum(weights[k] for k in c.categories if k in waiting and k in weights)
-            for c in open_counters
-        )
-        busy = all(rows[c.id]["current_ticket"] is not None for c in open_counters)
-        position = ahead + (0.5 if busy else 0.0)
-        if share <= 0:
-            return None
-        return position * self._service_s(cat) / share
+        service_s = self._service_s(cat)
+        model = estimate.model_wait_s(cat.id, ahead, loads, waiting, weights, service_s)
+        now = self.now()
+        calls = [r[0] for r in self._db.execute(
+            "SELECT at FROM events WHERE kind = 'called' AND category = ? AND at >= ?",
+            (cat.id, now - OBSERVED_WINDOW_S),
+        )]
+        observed = estimate.observed_wait_s(ahead, calls, now, OBSERVED_WINDOW_S)
+        return estimate.estimate_wait_s(model, observed)
 
     def _hours_text(self, cat: Category) -> str:
         hours = self._site.hours_of(cat)

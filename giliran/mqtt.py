@@ -229,7 +229,7 @@ class MqttNode:
         """Update and republish this node's retained 'online' status."""
         self._details.update(details)
         if self._connected.is_set():
-            self.publish(self.topics.status(self.node_id), self._status())
+            self.publish(self.topics.status(self.node_id), self._status(), retain=True)
 
     def _status(self) -> NodeStatus:
         return NodeStatus(node=self.node_id, state="online", role=self.role, version=__version__,

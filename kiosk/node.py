@@ -66,6 +66,7 @@ class KioskNode:
         self.mqtt = MqttNode(site, "kiosk", "kiosk", credentials)
         self.service = LedgerService(self.ledger, self.mqtt)
         self.pin_factory = pin_factory or make_pin_factory(site.kiosk.pin_factory)
+        self._owns_printer = printer is None
         self.printer = printer or build_printer(site.printer)
         self.lamps = Lamps(site, self.pin_factory)
         self.issuer = TicketIssuer(self.ledger, self.printer, self.lamps, self.service,
@@ -128,11 +129,13 @@ class KioskNode:
         return f"reloaded {self.site_path}; button and lamp pin changes take effect at the next restart"
 
     def close(self) -> None:
+        """Release pins, MQTT and the ledger; a printer passed in stays open (the simulator keeps it)."""
         self.buttons.close()
         self.lamps.close()
         self.service.close()
         self.mqtt.stop()
-        close_printer(self.printer)
+        if self._owns_printer:
+            close_printer(self.printer)
         self.ledger.close()
 
 
