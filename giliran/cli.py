@@ -163,8 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     node.set_defaults(func=cmd_counter_node)
 
     from display.voices_build import add_voices_parser
+    from hardware_sim.demo import add_demo_parser
 
     add_voices_parser(sub)
+    add_demo_parser(sub)
 
     protocol = sub.add_parser("protocol", help="the MQTT protocol").add_subparsers(dest="sub", required=True)
     docs = protocol.add_parser("docs", help="write docs/PROTOCOL.md and docs/schemas/*.json from the code")

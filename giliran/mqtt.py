@@ -129,6 +129,7 @@ class MqttNode:
         self._reply_topics: set[str] = set()
         self._lock = threading.Lock()
         self._connected = threading.Event()
+        self._stopping = False
         self._client = self._make_client(credentials)
 
     # --- lifecycle --------------------------------------------------------------
@@ -176,6 +177,7 @@ class MqttNode:
 
     def stop(self) -> None:
         """Publish 'offline' and disconnect cleanly (so the will is not needed)."""
+        self._stopping = True
         if self._connected.is_set():
             offline = NodeStatus(node=self.node_id, state="offline", role=self.role, version=__version__)
             handle = self.publish(self.topics.status(self.node_id), offline, retain=True)
@@ -304,7 +306,9 @@ class MqttNode:
                        reason_code: paho.ReasonCode, _props: object) -> None:
         was_connected = self._connected.is_set()
         self._connected.clear()
-        if was_connected:
+        if self._stopping:
+            log.info("%s: disconnected", self.node_id)
+        elif was_connected:
             log.warning("%s: disconnected from the broker (%s); reconnecting", self.node_id, reason_code)
             for listener in self._connection_listeners:
                 listener(False)

@@ -47,6 +47,17 @@ def clock(site: SiteConfig) -> FakeClock:
     return FakeClock(dt.datetime(2026, 11, 24, 9, 0, tzinfo=site.site.zone))
 
 
+@pytest.fixture(scope="session")
+def voices_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default ms, en and id packs (digit by digit), in ``<dir>/<lang>``, built once with espeak-ng."""
+    from display.voices_build import build_voice_pack
+
+    root = tmp_path_factory.mktemp("voices")
+    for lang in ("ms", "en", "id"):
+        build_voice_pack(lang, root / lang)
+    return root
+
+
 @pytest.fixture(scope="module")
 def broker(site: SiteConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
     """A real Mosquitto from broker_config/ on a free loopback port, with the site's accounts."""

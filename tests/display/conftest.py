@@ -8,18 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from display.voices_build import build_voice_pack
-
-# --- PA announcer: voice packs built once per session with espeak-ng -------------
-
-
-@pytest.fixture(scope="session")
-def voices_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default ms, en and id packs (digit by digit), in ``<dir>/<lang>``; about 1 s."""
-    root = tmp_path_factory.mktemp("voices")
-    for lang in ("ms", "en", "id"):
-        build_voice_pack(lang, root / lang)
-    return root
+# --- PA announcer: voice packs (voices_dir is in the root conftest) ------------------
 
 
 @pytest.fixture(scope="session")
