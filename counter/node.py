@@ -44,10 +44,12 @@ from giliran.errors import GiliranError, ProtocolError
 from giliran.gpio import make_pin_factory
 from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
 from giliran.protocol import BoardState, CounterReply, ErrorEvent, StatusValue, TechCommand, TechReply, decode, now_utc
+from giliran.watchdog import ConnectionGrace, systemd_service
 
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
+BROKER_GRACE_S = 600.0
 DEBOUNCE_S = 0.05
 REPEAT_S = 1.0
 
@@ -239,11 +241,15 @@ def run_counter_node(site: SiteConfig, credentials_dir: Path, counter_id: int, p
     factory = pin_factory or make_pin_factory(site.kiosk.pin_factory)
     try:
         node = CounterNode(site, counter_id, credentials, pin_factory=factory, serial_port=serial_port_override)
+        grace = ConnectionGrace(BROKER_GRACE_S)
+        node.mqtt.on_connection(grace.update)
         node.start()
         log.info("counter %d of site %s running", counter_id, site.site.id)
         try:
-            while not stop.wait(TICK_S):
-                node.tick()
+            with systemd_service(f"counter {counter_id} of site {site.site.id}", checks=[grace]) as watchdog:
+                while not stop.wait(TICK_S):
+                    node.tick()
+                    watchdog.tick()
         finally:
             node.close()
     finally:

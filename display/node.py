@@ -33,11 +33,13 @@ from giliran.config import SiteConfig
 from giliran.errors import GiliranError, ProtocolError
 from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
 from giliran.protocol import BoardState, ErrorEvent, NodeStatus, Notice, TechCommand, TechReply, decode, now_utc
+from giliran.watchdog import ConnectionGrace, systemd_service
 
 log = logging.getLogger(__name__)
 
 STALE_S = 150.0
 FRAME_S = 0.05
+BROKER_GRACE_S = 600.0
 DEFAULT_VOICES = Path(os.environ.get("GILIRAN_VOICES", "/var/lib/giliran/voices"))
 
 
@@ -202,16 +204,20 @@ def run_display(site: SiteConfig, display_id: str, credentials_dir: Path, voices
     pygame.display.set_caption(f"Giliran — {display_id}")
     node = DisplayNode(site, display_id, credentials_for(site, f"display-{display_id}", credentials_dir),
                        surface, voices_dir=voices_dir)
+    grace = ConnectionGrace(BROKER_GRACE_S)
+    node.mqtt.on_connection(grace.update)
     node.start()
     try:
-        while not stop.is_set():
-            for event in pygame.event.get():
-                if event.type == pygame.QUIT:
-                    stop.set()
-            rects = node.frame()
-            if rects:
-                pygame.display.update(rects)
-            stop.wait(FRAME_S)
+        with systemd_service(f"board {display_id} of site {site.site.id}", checks=[grace]) as watchdog:
+            while not stop.is_set():
+                for event in pygame.event.get():
+                    if event.type == pygame.QUIT:
+                        stop.set()
+                rects = node.frame()
+                if rects:
+                    pygame.display.update(rects)
+                watchdog.tick()
+                stop.wait(FRAME_S)
     finally:
         node.close()
         pygame.quit()

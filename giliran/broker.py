@@ -4,24 +4,38 @@ Every node has its own account; the ACL lets each role touch only its own
 topics (a board only reads; counter 3 can only command counter 3; only the
 kiosk publishes board state, events and replies; technicians may read all and
 send commands and notices). Running ``giliran broker init`` again keeps the
-existing passwords, so nodes already deployed keep working.
+existing passwords (and their hashes), so nodes already deployed keep working
+and a re-run with the same inputs leaves every file as it was.
+
+The broker's outward face is optional: a TLS listener for links beyond the
+hall's network (certificates from giliran.tls), and a bridge that copies the
+site's events, node status and board *out* to a head-office broker and takes
+nothing in.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from broker_config import template
 from giliran.config import SiteConfig
-from giliran.errors import GiliranError
+from giliran.errors import ConfigError, GiliranError
 from giliran.protocol import NodeRole, Topics
+from giliran.tls import TlsFiles
+from giliran.validation import describe
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +55,73 @@ class BrokerFiles:
     passwd: Path
     acl: Path
     credentials_dir: Path
+
+
+@dataclass(frozen=True)
+class TlsListener:
+    """A second listener with TLS, for clients beyond the hall's own network."""
+
+    port: int
+    files: TlsFiles
+    bind: str = "0.0.0.0"
+
+
+class HeadOfficeBridge(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The head-office broker this site copies its events, status and board to (a small TOML file).
+
+    Example ``/etc/giliran/head-office.toml``::
+
+        host = "mqtt.head-office.example"
+        port = 8883
+        username = "site-jpn-putrajaya"     # an account on the head-office broker
+        password = "..."
+        ca_file = "/etc/giliran/head-office-ca.crt"   # omit to trust the system's CAs
+    """
+
+    host: str
+    username: str
+    password: str
+    port: int = 8883
+    tls: bool = True
+    ca_file: str | None = None
+    name: str = "head-office"
+
+    def __post_init__(self) -> None:
+        for key in ("host", "username", "password", "name"):
+            value = getattr(self, key)
+            if not value or any(c.isspace() for c in value):
+                raise ValueError(f"{key} must be non-empty with no spaces (it is a mosquitto.conf value)")
+        if not self.name.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"name {self.name!r} must be letters, digits, '-' or '_' (it is a topic level)")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is not a TCP port")
+        if self.ca_file is not None and not self.tls:
+            raise ValueError("ca_file is set but tls is false")
+
+
+def load_bridge(path: Path) -> HeadOfficeBridge:
+    """Read a head-office bridge file; ConfigError naming the key on any problem."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return msgspec.convert(raw, HeadOfficeBridge)
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+    except msgspec.ValidationError as exc:
+        raise ConfigError(str(path), [describe(exc)]) from None
+
+
+def bridge_topics(site_id: str) -> list[str]:
+    """What a site copies to head office: events, node status, the board. Nothing else, nothing back."""
+    t = Topics(site_id)
+    return [f"{t.root}/event/#", f"{t.root}/status/#", t.board]
+
+
+def head_office_acl(site_id: str, username: str) -> str:
+    """ACL lines for the head-office broker: the site's bridge account may write its own site's tree only."""
+    lines = [f"user {username}", *(f"topic write {topic}" for topic in bridge_topics(site_id))]
+    return "\n".join(lines) + "\n"
 
 
 def accounts(site: SiteConfig) -> list[Account]:
@@ -80,6 +161,77 @@ def acl_text(site: SiteConfig) -> str:
     return "\n".join(blocks)
 
 
+def _hash_matches(hashed: str, password: str) -> bool:
+    """Whether a mosquitto_passwd 2.x hash ($7$: PBKDF2-SHA512) is of ``password``; other kinds are made anew."""
+    parts = hashed.split("$")
+    if len(parts) != 5 or parts[1] != "7":
+        return False
+    try:
+        iterations, salt, digest = int(parts[2]), base64.b64decode(parts[3]), base64.b64decode(parts[4])
+    except ValueError:
+        return False
+    candidate = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, len(digest))
+    return hmac.compare_digest(candidate, digest)
+
+
+def _password_file_text(passwords: dict[str, str], passwd: Path, tool: str) -> str:
+    """The password file: an existing hash that still matches is kept, the others made by mosquitto_passwd.
+
+    mosquitto_passwd salts every hash afresh, so hashing all again would change
+    the file on every run; keeping good hashes makes a re-run change nothing.
+    """
+    old: dict[str, str] = {}
+    if passwd.exists():
+        for line in passwd.read_text(encoding="utf-8").splitlines():
+            user, sep, hashed = line.partition(":")
+            if sep:
+                old[user] = hashed
+    hashes = {u: old[u] for u, p in passwords.items() if u in old and _hash_matches(old[u], p)}
+    fresh = {u: p for u, p in passwords.items() if u not in hashes}
+    if fresh:
+        fd, tmp = tempfile.mkstemp(prefix=".passwd-", dir=passwd.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.writelines(f"{u}:{p}\n" for u, p in fresh.items())
+            subprocess.run([tool, "-U", tmp], check=True, capture_output=True)
+            for line in Path(tmp).read_text(encoding="utf-8").splitlines():
+                user, _, hashed = line.partition(":")
+                hashes[user] = hashed
+        finally:
+            os.unlink(tmp)
+    return "".join(f"{u}:{hashes[u]}\n" for u in passwords)
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    """Write ``text`` only if it differs (a re-run leaves files untouched) and set ``mode``."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    os.chmod(path, mode)
+
+
+def _tls_block(tls: TlsListener | None) -> str:
+    if tls is None:
+        return ""
+    return template("tls.conf.template").format(
+        tls_port=tls.port, tls_bind=tls.bind, ca_file=tls.files.ca_cert.resolve(),
+        cert_file=tls.files.cert.resolve(), key_file=tls.files.key.resolve(),
+    )
+
+
+def _bridge_block(site: SiteConfig, bridge: HeadOfficeBridge | None) -> str:
+    if bridge is None:
+        return ""
+    tls_lines = ""
+    if bridge.tls:
+        tls_lines = (f"bridge_cafile {bridge.ca_file}\n" if bridge.ca_file else "bridge_capath /etc/ssl/certs\n")
+        tls_lines += "bridge_insecure false\n"
+    return template("bridge.conf.template").format(
+        site=site.site.id, name=bridge.name, host=bridge.host, port=bridge.port, username=bridge.username,
+        password=bridge.password, tls_lines=tls_lines,
+        topic_lines="".join(f"topic {topic} out 1\n" for topic in bridge_topics(site.site.id)),
+    )
+
+
 def _existing_password(path: Path) -> str | None:
     try:
         value = tomllib.loads(path.read_text(encoding="utf-8")).get("password")
@@ -96,11 +248,18 @@ def write_broker_files(
     bind: str = "127.0.0.1",
     run_as: str | None = None,
     log_dest: str | None = None,
+    data_dir: Path | None = None,
+    tls: TlsListener | None = None,
+    bridge: HeadOfficeBridge | None = None,
 ) -> BrokerFiles:
     """Write mosquitto.conf, the password and ACL files and one credentials file per node.
 
     ``run_as`` adds a ``user`` line: only for test brokers started as root,
     whose 0600 files the dropped-privilege 'mosquitto' user could not read.
+    ``data_dir`` is where Mosquitto keeps retained messages and sessions
+    (default ``out_dir/data``; /var/lib/mosquitto on a Pi). ``tls`` adds a TLS
+    listener; ``bridge`` an out-only bridge to head office. mosquitto.conf is
+    0640 because a bridge puts the head-office password in it.
     """
     passwd_tool = shutil.which("mosquitto_passwd")
     if passwd_tool is None:
@@ -108,40 +267,32 @@ def write_broker_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     creds_dir = out_dir / "credentials"
     creds_dir.mkdir(exist_ok=True)
-    data_dir = out_dir / "data"
-    data_dir.mkdir(exist_ok=True)
-    passwd = out_dir / "passwd"
-    plain_lines = []
+    data_dir = data_dir or out_dir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    passwords: dict[str, str] = {}
     for acc in accounts(site):
         cred_file = creds_dir / f"{acc.node_id}.toml"
         password = _existing_password(cred_file) or secrets.token_urlsafe(24)
-        cred_file.write_text(
-            f'# MQTT account of node {acc.node_id} ({acc.role}) at site {site.site.id}\n'
-            f'username = "{acc.node_id}"\npassword = "{password}"\n',
-            encoding="utf-8",
-        )
-        os.chmod(cred_file, 0o600)
-        plain_lines.append(f"{acc.node_id}:{password}\n")
-    passwd.write_text("".join(plain_lines), encoding="utf-8")
-    os.chmod(passwd, 0o600)
-    subprocess.run([passwd_tool, "-U", str(passwd)], check=True, capture_output=True)
+        _write(cred_file, f'# MQTT account of node {acc.node_id} ({acc.role}) at site {site.site.id}\n'
+                          f'username = "{acc.node_id}"\npassword = "{password}"\n', 0o600)
+        passwords[acc.node_id] = password
+    passwd = out_dir / "passwd"
+    _write(passwd, _password_file_text(passwords, passwd, passwd_tool), 0o600)
     acl = out_dir / "acl"
-    acl.write_text(acl_text(site), encoding="utf-8")
-    os.chmod(acl, 0o600)
+    _write(acl, acl_text(site), 0o600)
     config = out_dir / "mosquitto.conf"
-    config.write_text(
-        template("mosquitto.conf.template").format(
-            site=site.site.id,
-            passwd_file=passwd.resolve(),
-            acl_file=acl.resolve(),
-            data_dir=data_dir.resolve(),
-            log_dest=log_dest or f"file {(out_dir / 'mosquitto.log').resolve()}",
-            user_line=f"user {run_as}\n" if run_as else "",
-            port=port or site.broker.port,
-            bind=bind,
-            tls_block="",
-        ),
-        encoding="utf-8",
-    )
-    log.info("wrote broker files for %d accounts to %s", len(plain_lines), out_dir)
+    _write(config, template("mosquitto.conf.template").format(
+        site=site.site.id,
+        passwd_file=passwd.resolve(),
+        acl_file=acl.resolve(),
+        data_dir=data_dir.resolve(),
+        log_dest=log_dest or f"file {(out_dir / 'mosquitto.log').resolve()}",
+        user_line=f"user {run_as}\n" if run_as else "",
+        port=port or site.broker.port,
+        bind=bind,
+        tls_block=_tls_block(tls),
+        bridge_block=_bridge_block(site, bridge),
+    ), 0o640)
+    log.info("wrote broker files for %d accounts to %s%s%s", len(passwords), out_dir,
+             f"; TLS on port {tls.port}" if tls else "", f"; bridge to {bridge.host}" if bridge else "")
     return BrokerFiles(config, passwd, acl, creds_dir)

@@ -44,11 +44,25 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_broker_init(args: argparse.Namespace) -> int:
-    from giliran.broker import write_broker_files
+    from giliran.broker import TlsListener, load_bridge, write_broker_files
+    from giliran.tls import require_tls_files
 
     site = _site(args)
-    files = write_broker_files(site, Path(args.out), port=args.port, bind=args.bind)
+    tls = TlsListener(args.tls_port, require_tls_files(Path(args.tls_dir)), args.tls_bind) if args.tls_port else None
+    bridge = load_bridge(Path(args.bridge)) if args.bridge else None
+    files = write_broker_files(site, Path(args.out), port=args.port, bind=args.bind, log_dest=args.log_dest,
+                               data_dir=Path(args.data_dir) if args.data_dir else None, tls=tls, bridge=bridge)
     print(f"wrote {files.config}, {files.passwd}, {files.acl} and credentials in {files.credentials_dir}")
+    return 0
+
+
+def cmd_tls_init(args: argparse.Namespace) -> int:
+    from giliran.tls import ensure_tls_files
+
+    site = _site(args)
+    files = ensure_tls_files(Path(args.out), site.site.id, args.host)
+    print(f"site CA {files.ca_cert}: copy it to every node that connects over TLS (broker.ca_file); "
+          f"broker certificate {files.cert} for {', '.join(args.host)}")
     return 0
 
 
@@ -127,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--out", required=True, help="folder to write (e.g. /etc/giliran/broker)")
     init.add_argument("--port", type=int, help="listener port (default: the site file's broker.port)")
     init.add_argument("--bind", default="127.0.0.1", help="listener address (default: %(default)s)")
+    init.add_argument("--log-dest", help="mosquitto log_dest, e.g. 'stderr' for the journal (default: a file in --out)")
+    init.add_argument("--data-dir", help="Mosquitto's persistence folder (default: OUT/data)")
+    init.add_argument("--tls-port", type=int, help="add a TLS listener on this port, e.g. 8883 (`giliran tls init`)")
+    init.add_argument("--tls-bind", default="0.0.0.0", help="TLS listener address (default: %(default)s)")
+    init.add_argument("--tls-dir", default="/etc/giliran/tls",
+                      help="has ca.crt, server.crt, server.key (default: %(default)s)")
+    init.add_argument("--bridge", help="head-office bridge file (TOML: host, port, username, password, ca_file)")
     init.set_defaults(func=cmd_broker_init)
     run = broker.add_parser("run", help="init into a folder, then run mosquitto in the foreground (development)")
     _add_site(run)
@@ -134,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int)
     run.add_argument("--bind", default="127.0.0.1")
     run.set_defaults(func=cmd_broker_run)
+
+    tls = sub.add_parser("tls", help="the broker's TLS certificates").add_subparsers(dest="sub", required=True)
+    tls_init = tls.add_parser("init", help="make the site CA (once) and a broker certificate naming every --host")
+    tls_init.add_argument("--site", default=DEFAULT_SITE, help="site file (default: $GILIRAN_SITE or %(default)s)")
+    tls_init.add_argument("--out", default="/etc/giliran/tls", help="folder for the files (default: %(default)s)")
+    tls_init.add_argument("--host", action="append", required=True,
+                          help="a DNS name or IP address nodes use to reach the broker (repeat for more)")
+    tls_init.set_defaults(func=cmd_tls_init)
 
     kiosk = sub.add_parser("kiosk", help="run the kiosk node: ledger, buttons, printer")
     _add_site(kiosk)
@@ -158,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     node = sub.add_parser("counter-node", help="run counter N's node: keypad, feedback buttons, number board")
     _add_site(node)
-    node.add_argument("counter", type=int, help="counter number")
+    node.add_argument("--id", dest="counter", type=int, required=True, help="counter number")
     node.add_argument("--serial-port", help="number board device, overriding the site file (e.g. /dev/ttyUSB1)")
     node.set_defaults(func=cmd_counter_node)
 

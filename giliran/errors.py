@@ -62,3 +62,10 @@ class PrinterFault(GiliranError, RuntimeError):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         super().__init__(message)
+
+
+class TlsError(GiliranError, RuntimeError):
+    """Certificates that cannot be made or used: openssl missing or failing, a file absent.
+
+    The message names the file or the openssl command and what it said.
+    """

@@ -29,6 +29,7 @@ from giliran.gpio import make_pin_factory
 from giliran.ledger import Ledger
 from giliran.mqtt import Credentials, MqttNode, credentials_for
 from giliran.protocol import TechCommand
+from giliran.watchdog import systemd_service
 from kiosk.buttons import CategoryButtons
 from kiosk.issuer import TicketIssuer
 from kiosk.lamps import Lamps
@@ -148,8 +149,11 @@ def run_kiosk(site: SiteConfig, site_path: Path, credentials_dir: Path) -> int:
     node.start()
     log.info("kiosk for site %s running", site.site.id)
     try:
-        while not stop.wait(TICK_S):
-            node.tick()
+        # No broker health check: the kiosk must keep issuing tickets while the network is down.
+        with systemd_service(f"kiosk of site {site.site.id}") as watchdog:
+            while not stop.wait(TICK_S):
+                node.tick()
+                watchdog.tick()
     finally:
         node.close()
     return 0

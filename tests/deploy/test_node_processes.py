@@ -1,0 +1,68 @@
+"""The real node processes, as systemd runs them: READY=1, retained status online, clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from giliran.protocol import NodeStatus, decode
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def site_file(broker, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    text = (ROOT / "examples" / "site.toml").read_text(encoding="utf-8")
+    text = text.replace("port = 1883", f"port = {broker.port}")
+    text = text.replace('ledger = "var/ledger.sqlite"', f'ledger = "{tmp_path / "ledger.sqlite"}"')
+    text = text.replace('credentials_dir = "/etc/giliran/credentials"',
+                        f'credentials_dir = "{broker.files.credentials_dir}"')
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("node_id", "args"),
+    [
+        ("kiosk", ["kiosk"]),
+        ("counter-2", ["counter-node", "--id", "2"]),
+        ("display-hall", ["display", "--id", "hall"]),
+    ],
+)
+def test_a_node_process_starts_reports_and_stops(site_file: Path, tmp_path: Path, voices_dir: Path, connect,  # type: ignore[no-untyped-def]
+                                                  recorder, node_id: str, args: list[str]) -> None:
+    tech = connect("technician", "technician")
+    statuses = recorder()
+    tech.subscribe(tech.topics.status(node_id), statuses)
+    notify_path = tmp_path / "notify"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(notify_path))
+    notify.settimeout(20)
+    env = {**os.environ, "NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "2000000",
+           "GPIOZERO_PIN_FACTORY": "mock", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    extra = ["--voices", str(voices_dir)] if args[0] == "display" else []
+    proc = subprocess.Popen([sys.executable, "-m", "giliran", *args, "--site", str(site_file), *extra],
+                            env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        messages = []
+        while not any("READY=1" in m for m in messages):
+            messages.append(notify.recv(4096).decode())
+        while not any("WATCHDOG=1" in m for m in messages):  # the main loop feeds the watchdog
+            messages.append(notify.recv(4096).decode())
+        statuses.wait_for(lambda m: decode(m.payload, NodeStatus).state == "online", timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0, proc.stderr.read() if proc.stderr else ""
+        statuses.wait_for(lambda m: decode(m.payload, NodeStatus).state == "offline", timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+        notify.close()
