@@ -103,6 +103,31 @@ def cmd_counter_node(args: argparse.Namespace) -> int:
     return run_counter_node(site, _credentials_dir(args, site), args.counter, serial_port_override=args.serial_port)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from giliran.report import build_report, format_report
+
+    site = _site(args)
+    day = args.day or dt.datetime.now(site.site.zone).date().isoformat()
+    ledger = Path(args.ledger or site.site.ledger)
+    if not ledger.exists():
+        raise GiliranError(f"no ledger at {ledger}")
+    report = build_report(ledger, day, args.target_wait, [c.id for c in site.categories])
+    print(f"# {site.site.id}, service day {day}\n")
+    print(format_report(report, args.target_wait))
+    return 0
+
+
+def cmd_ledger_backup(args: argparse.Namespace) -> int:
+    from giliran.ledger import backup
+
+    site = _site(args)
+    tickets = backup(Path(site.site.ledger), Path(args.dest))
+    print(f"backed up {site.site.ledger} to {args.dest} ({tickets} tickets)")
+    return 0
+
+
 def cmd_protocol_docs(args: argparse.Namespace) -> int:
     from giliran.protocol_docs import write_docs
 
@@ -196,6 +221,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_voices_parser(sub)
     add_demo_parser(sub)
+
+    report = sub.add_parser("report", help="the day's report: waits per category, ratings per counter")
+    _add_site(report)
+    report.add_argument("--day", help="service day, YYYY-MM-DD (default: today at the site)")
+    report.add_argument("--ledger", help="ledger file (default: the site file's; e.g. a backup)")
+    report.add_argument("--target-wait", type=float, default=30.0, help="service level target, minutes")
+    report.set_defaults(func=cmd_report)
+
+    ledger = sub.add_parser("ledger", help="the queue ledger").add_subparsers(dest="sub", required=True)
+    backup = ledger.add_parser("backup", help="copy the live ledger consistently (safe while the kiosk runs)")
+    _add_site(backup)
+    backup.add_argument("dest", help="backup file, e.g. /var/backups/giliran/ledger-$(date +%%F).sqlite")
+    backup.set_defaults(func=cmd_ledger_backup)
 
     protocol = sub.add_parser("protocol", help="the MQTT protocol").add_subparsers(dest="sub", required=True)
     docs = protocol.add_parser("docs", help="write docs/PROTOCOL.md and docs/schemas/*.json from the code")

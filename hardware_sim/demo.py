@@ -17,8 +17,8 @@ from pathlib import Path
 
 from display.voices_build import build_voice_pack
 from giliran.config import SiteConfig, load_site
+from giliran.report import format_report
 from hardware_sim.office import SimClock, VirtualOffice
-from hardware_sim.report import format_report
 from hardware_sim.runner import Event, ScenarioRunner
 from hardware_sim.scenario import Scenario, check_against_site, load_scenario
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from giliran.errors import GiliranError
+from giliran.report import Report, build_report
 from hardware_sim.office import SimClock, VirtualOffice
-from hardware_sim.report import Report, build_report
 from hardware_sim.scenario import Scenario
 
 log = logging.getLogger(__name__)

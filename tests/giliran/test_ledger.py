@@ -200,3 +200,24 @@ def test_durability_settings(ledger: Ledger, tmp_path: Path) -> None:
     finally:
         db.close()
     assert ledger._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_backup_of_a_live_ledger_and_the_day_report(ledger: Ledger, tmp_path: Path, clock, site: SiteConfig) -> None:  # type: ignore[no-untyped-def]
+    from giliran.ledger import backup
+    from giliran.report import build_report, format_report
+
+    issue(ledger, "mykad")
+    issue(ledger, "priority")
+    clock.advance(600)
+    ledger.next(1)   # P001 after 10 minutes
+    clock.advance(300)
+    ledger.done(1)
+    ledger.feedback(1, "poor")
+    copy = tmp_path / "backup" / "ledger.sqlite"
+    assert backup(tmp_path / "ledger.sqlite", copy) == 2
+    report = build_report(copy, "2026-11-24", 30, [c.id for c in site.categories])
+    by = {c.category: c for c in report.categories}
+    assert by["priority"].served == 1 and by["priority"].mean_wait_min == pytest.approx(10.0)
+    assert by["mykad"].tickets == 1 and by["mykad"].served == 0
+    assert [(f.counter, f.poor) for f in report.feedback] == [(1, 1)]
+    assert "| 1 | 0 | 0 | 1 | 1 |" in format_report(report, 30)

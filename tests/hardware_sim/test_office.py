@@ -10,8 +10,8 @@ import pygame
 import pytest
 
 from display.layout import now_parts
+from giliran.report import format_report
 from hardware_sim.office import SimClock, VirtualOffice
-from hardware_sim.report import format_report
 from hardware_sim.runner import ScenarioRunner
 from hardware_sim.scenario import check_against_site, load_scenario
 

@@ -1,7 +1,9 @@
-"""The scenario report: per category, what customers lived through, read from the ledger itself.
+"""The day report: per category, what customers lived through; per counter, their ratings.
 
-Pure: rows in, figures out. The estimated-wait error compares the wait printed
-on each ticket with the wait it really had (issue → first call).
+Read from the ledger file itself (read-only), so it works on a live kiosk and
+on a backup. The simulator prints the same report after a scenario. The
+estimated-wait error compares the wait printed on each ticket with the wait it
+really had (issue → first call).
 """
 
 from __future__ import annotations
@@ -32,11 +34,24 @@ class CategoryReport:
 
 
 @dataclass(frozen=True)
+class CounterFeedback:
+    counter: int
+    very_good: int
+    good: int
+    poor: int
+
+    @property
+    def ratings(self) -> int:
+        return self.very_good + self.good + self.poor
+
+
+@dataclass(frozen=True)
 class Report:
     categories: list[CategoryReport]
     total: CategoryReport
     voided: int
     expired: int
+    feedback: list[CounterFeedback]
 
 
 def _p90(values: list[float]) -> float:
@@ -68,8 +83,14 @@ def build_report(ledger_path: Path, day: str, target_wait_min: float, categories
     db.row_factory = sqlite3.Row
     try:
         rows = db.execute("SELECT * FROM tickets WHERE day = ?", (day,)).fetchall()
+        ratings = db.execute(
+            "SELECT counter, rating, COUNT(*) FROM tickets WHERE day = ? AND rating IS NOT NULL"
+            " GROUP BY counter, rating", (day,)).fetchall()
     finally:
         db.close()
+    by_counter: dict[int, dict[str, int]] = {}
+    for counter, rating, count in ratings:
+        by_counter.setdefault(counter, {})[rating] = count
     issued = [r for r in rows if r["state"] not in ("voided", "printing")]
     target = target_wait_min * 60
     per = [_summarise(c, [r for r in issued if r["origin_category"] == c], target) for c in categories]
@@ -78,6 +99,8 @@ def build_report(ledger_path: Path, day: str, target_wait_min: float, categories
         total=_summarise("all", issued, target),
         voided=sum(1 for r in rows if r["state"] == "voided"),
         expired=sum(1 for r in rows if r["state"] == "expired"),
+        feedback=[CounterFeedback(c, r.get("very_good", 0), r.get("good", 0), r.get("poor", 0))
+                  for c, r in sorted(by_counter.items())],
     )
 
 
@@ -93,4 +116,7 @@ def format_report(report: Report, target_wait_min: float) -> str:
         for c in [*report.categories, report.total]
     ]
     tail = f"\nvoided (printer faults): {report.voided}; expired at day end: {report.expired}\n"
+    if report.feedback:
+        tail += "\n| counter | very good | good | poor | ratings |\n|---|---|---|---|---|\n" + "".join(
+            f"| {f.counter} | {f.very_good} | {f.good} | {f.poor} | {f.ratings} |\n" for f in report.feedback)
     return head + "\n".join(lines) + "\n" + tail
