@@ -32,10 +32,10 @@ import msgspec
 
 from broker_config import template
 from giliran.config import SiteConfig
-from giliran.errors import ConfigError, GiliranError
+from giliran.errors import GiliranError
 from giliran.protocol import NodeRole, Topics
 from giliran.tls import TlsFiles
-from giliran.validation import describe
+from giliran.validation import load_toml
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +101,7 @@ class HeadOfficeBridge(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
 
 def load_bridge(path: Path) -> HeadOfficeBridge:
     """Read a head-office bridge file; ConfigError naming the key on any problem."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return msgspec.convert(raw, HeadOfficeBridge)
-    except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
-    except msgspec.ValidationError as exc:
-        raise ConfigError(str(path), [describe(exc)]) from None
+    return load_toml(path, HeadOfficeBridge)
 
 
 def bridge_topics(site_id: str) -> list[str]:

@@ -20,14 +20,12 @@ import logging
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 from giliran.broker import HeadOfficeBridge, head_office_acl
 from giliran.errors import GiliranError
-from hardware_sim.broker import free_port
+from hardware_sim.mosquitto_process import MosquittoProcess, free_port
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +66,7 @@ class HeadOfficeBroker:
             f"password_file {passwd}\nacl_file {acl}\npersistence false\nset_tcp_nodelay true\n"
             f"log_dest file {directory / 'mosquitto.log'}\nconnection_messages true\n{user_line}"
             f"listener {self.port} 127.0.0.1\n", encoding="utf-8")
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = MosquittoProcess(self.config, directory / "mosquitto.log")
 
     def account(self, user: str) -> tuple[str, str]:
         return user, self._passwords[user]
@@ -79,32 +77,10 @@ class HeadOfficeBroker:
         return HeadOfficeBridge(host="127.0.0.1", port=self.port, username=user, password=password, tls=False)
 
     def start(self, timeout: float = 10.0) -> None:
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self._process = subprocess.Popen([exe, "-c", str(self.config)], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self.stop()
-                raise GiliranError(f"head-office mosquitto exited at start; see {self.directory / 'mosquitto.log'}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise GiliranError(f"head-office mosquitto did not listen on 127.0.0.1:{self.port} within {timeout} s")
+        self._process.start([self.port], timeout)
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(5)
-        self._process = None
+        self._process.stop()
 
     def __enter__(self) -> HeadOfficeBroker:
         self.start()

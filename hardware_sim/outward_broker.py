@@ -16,17 +16,15 @@ from __future__ import annotations
 import getpass
 import logging
 import os
-import socket
-import time
 from pathlib import Path
 
 import msgspec
 
 from giliran.broker import HeadOfficeBridge, TlsListener, write_broker_files
 from giliran.config import SiteConfig
-from giliran.errors import GiliranError
 from giliran.tls import TlsFiles
-from hardware_sim.broker import LocalBroker, free_port
+from hardware_sim.broker import LocalBroker
+from hardware_sim.mosquitto_process import free_port
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +48,8 @@ class OutwardBroker(LocalBroker):
                                              ca_file=str(tls.ca_cert))
             self.tls_site = msgspec.structs.replace(self.site, broker=broker)
 
-    def start(self, timeout: float = 10.0) -> None:
-        super().start(timeout)
-        if self.tls_port is None:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.tls_port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise GiliranError(f"mosquitto did not listen for TLS on 127.0.0.1:{self.tls_port} within {timeout} s")
+    def ports(self) -> list[int]:
+        return [self.port] + ([self.tls_port] if self.tls_port is not None else [])
 
     def __enter__(self) -> OutwardBroker:
         self.start()

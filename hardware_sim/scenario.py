@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-import tomllib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +24,7 @@ import msgspec
 
 from giliran.config import SiteConfig, parse_clock
 from giliran.errors import ConfigError
-from giliran.validation import describe
+from giliran.validation import load_toml
 
 
 class _Struct(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -133,12 +132,4 @@ def check_against_site(scenario: Scenario, site: SiteConfig, source: str) -> Non
 
 
 def load_scenario(path: Path) -> Scenario:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return msgspec.convert(raw, Scenario)
-    except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
-    except msgspec.ValidationError as exc:
-        raise ConfigError(str(path), [describe(exc)]) from None
+    return load_toml(path, Scenario)
