@@ -30,7 +30,8 @@ from giliran.validation import describe
 
 log = logging.getLogger(__name__)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PinNumber = int
 
 
@@ -46,12 +47,12 @@ def parse_clock(text: str) -> dt.time:
         raise ValueError(f"{text!r} is not a time of day; write it as HH:MM, e.g. '08:00'") from None
 
 
-class Hours(_Struct):
+class Hours(_Struct, frozen=True):
     """Opening hours. ``close`` before ``open`` means the hall closes after midnight."""
 
     open: str = "08:00"
     close: str = "17:00"
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = msgspec.field(
+    days: list[Weekday] = msgspec.field(
         default_factory=lambda: list(WEEKDAYS[:5])
     )
 
@@ -82,7 +83,7 @@ class Hours(_Struct):
         return False
 
 
-class Site(_Struct):
+class Site(_Struct, frozen=True):
     id: str
     name: dict[str, str]
     languages: list[str] = msgspec.field(default_factory=lambda: ["ms", "en"])
@@ -104,7 +105,7 @@ class Site(_Struct):
         return ZoneInfo(self.timezone)
 
 
-class Calling(_Struct):
+class Calling(_Struct, frozen=True):
     """Site-wide calling-rule settings (see giliran.rules)."""
 
     command_expiry_s: int = 10
@@ -117,7 +118,7 @@ class Calling(_Struct):
             raise ValueError("service_time_window must be between 1 and 1000 tickets")
 
 
-class Category(_Struct):
+class Category(_Struct, frozen=True):
     """A service customers queue for, with its own prefix letter and numbering."""
 
     id: str
@@ -144,7 +145,7 @@ class Category(_Struct):
             raise ValueError("service_min must be between 0.1 and 240 minutes")
 
 
-class Keypad(_Struct):
+class Keypad(_Struct, frozen=True):
     next: PinNumber | None = None
     recall: PinNumber | None = None
     no_show: PinNumber | None = None
@@ -156,7 +157,7 @@ class Keypad(_Struct):
         return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
 
 
-class FeedbackButtons(_Struct):
+class FeedbackButtons(_Struct, frozen=True):
     very_good: PinNumber | None = None
     good: PinNumber | None = None
     poor: PinNumber | None = None
@@ -165,7 +166,7 @@ class FeedbackButtons(_Struct):
         return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
 
 
-class SerialDisplay(_Struct):
+class SerialDisplay(_Struct, frozen=True):
     """A counter's LED number board on a serial line; see docs/COUNTER.md."""
 
     port: str
@@ -181,7 +182,7 @@ class SerialDisplay(_Struct):
             raise ValueError(f"template {self.template!r}: {exc!r}; fields are number, counter, name, text") from None
 
 
-class Counter(_Struct):
+class Counter(_Struct, frozen=True):
     id: int
     name: dict[str, str]
     categories: list[str]
@@ -197,26 +198,26 @@ class Counter(_Struct):
             raise ValueError("categories is empty; a counter serves at least one category")
 
 
-class UsbConnection(_Struct):
+class UsbConnection(_Struct, frozen=True):
     vendor_id: int
     product_id: int
 
 
-class SerialConnection(_Struct):
+class SerialConnection(_Struct, frozen=True):
     device: str
     baudrate: int = 9600
 
 
-class NetworkConnection(_Struct):
+class NetworkConnection(_Struct, frozen=True):
     host: str
     port: int = 9100
 
 
-class FileConnection(_Struct):
+class FileConnection(_Struct, frozen=True):
     path: str
 
 
-class Printer(_Struct):
+class Printer(_Struct, frozen=True):
     connection: Literal["sim", "usb", "serial", "network", "file"] = "sim"
     paper_mm: Literal[58, 80] = 80
     profile: str = "TM-T20II"
@@ -242,7 +243,7 @@ class Printer(_Struct):
                 raise ValueError(f"qr_url {self.qr_url!r}: {exc!r}; fields are site, number, category, date") from None
 
 
-class Display(_Struct):
+class Display(_Struct, frozen=True):
     id: str
     resolution: tuple[int, int] = (1920, 1080)
     orientation: Literal["landscape", "portrait"] = "landscape"
@@ -261,7 +262,7 @@ class Display(_Struct):
             raise ValueError("volume must be between 0.0 and 1.0")
 
 
-class Kiosk(_Struct):
+class Kiosk(_Struct, frozen=True):
     cooldown_s: float = 2.0
     debounce_ms: int = 50
     pin_factory: Literal["lgpio", "rpigpio", "native", "mock"] = "lgpio"
@@ -273,7 +274,7 @@ class Kiosk(_Struct):
             raise ValueError("debounce_ms must be between 0 and 1000 ms")
 
 
-class Broker(_Struct):
+class Broker(_Struct, frozen=True):
     host: str = "127.0.0.1"
     port: int = 1883
     tls: bool = False
@@ -288,7 +289,7 @@ class Broker(_Struct):
             raise ValueError("tls is true but ca_file is not set")
 
 
-class SiteConfig(_Struct):
+class SiteConfig(_Struct, frozen=True):
     """The whole validated site file."""
 
     site: Site

@@ -332,7 +332,7 @@ class MqttNode:
         props = message.properties
         incoming = Incoming(
             topic=message.topic,
-            payload=message.payload,
+            payload=bytes(message.payload),
             retain=bool(message.retain),
             response_topic=getattr(props, "ResponseTopic", None),
             correlation_data=getattr(props, "CorrelationData", None),

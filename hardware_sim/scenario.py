@@ -31,7 +31,7 @@ class _Struct(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     pass
 
 
-class Arrivals(_Struct):
+class Arrivals(_Struct, frozen=True):
     category: str
     per_hour: dict[str, float]
 
@@ -42,7 +42,7 @@ class Arrivals(_Struct):
                 raise ValueError(f"per_hour[{hour!r}] = {rate}: a rate is between 0 and 2000 an hour")
 
 
-class Service(_Struct):
+class Service(_Struct, frozen=True):
     category: str
     mean_min: float
     sd_min: float = 0.0
@@ -52,7 +52,7 @@ class Service(_Struct):
             raise ValueError("mean_min must be 0.1-240 and sd_min 0-240 minutes")
 
 
-class Shift(_Struct):
+class Shift(_Struct, frozen=True):
     """When a counter is staffed; ``pauses`` are [start, end] pairs (e.g. prayer or lunch breaks)."""
 
     counter: int
@@ -65,7 +65,7 @@ class Shift(_Struct):
             parse_clock(t)
 
 
-class Scenario(_Struct, kw_only=True):
+class Scenario(_Struct, frozen=True, kw_only=True):
     name: str
     date: dt.date
     start: str

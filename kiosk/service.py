@@ -55,9 +55,13 @@ class LedgerService:
         topics = mqtt.topics
         mqtt.subscribe(topics.counter_cmd("+"), self._on_counter_command)
         mqtt.subscribe(topics.node_cmd(mqtt.node_id), self._on_tech_command)
-        mqtt.on_connection(lambda up: up and self.publish_board())
+        mqtt.on_connection(self._on_connection)
         self._board_thread.start()
         if mqtt.connected:
+            self.publish_board()
+
+    def _on_connection(self, up: bool) -> None:
+        if up:  # a reconnect may follow a broker restart that lost retained state
             self.publish_board()
 
     def on_tech(self, action: str, handler: TechHandler) -> None:
