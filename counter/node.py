@@ -9,7 +9,8 @@ Retained status (``status/counter-N``) details: ``display`` (ok / error / none),
 ``display_error``, ``shows`` (the board's number field), ``counter_state``,
 ``last_action``, ``last_result``, ``commands``, ``presses_ignored`` (repeat
 guard), ``presses_refused`` (busy or offline). A number board fault is also an
-``event/error`` with code ``display_fault``. Technicians can ``ping`` it on
+``event/error`` with code ``display_fault``, a board state that fails validation
+one with code ``bad_payload``. Technicians can ``ping`` it on
 ``node/counter-N/cmd``.
 
 Example (the simulator: mock pins and a pty number board)::
@@ -198,8 +199,10 @@ class CounterNode:
             return  # the retained board state was cleared
         try:
             state = decode(msg.payload, BoardState)
-        except ProtocolError as exc:
+        except ProtocolError as exc:  # reported like every node's bad input, so technicians see it
             log.warning("%s: ignored a board state: %s", self.node_id, exc)
+            self.mqtt.publish(self.mqtt.topics.event("error"), ErrorEvent(
+                node=self.node_id, code="bad_payload", message=str(exc), at=now_utc(), topic=msg.topic))
             return
         row = next((c for c in state.counters if c.id == self.counter.id), None)
         if row is None:

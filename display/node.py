@@ -32,7 +32,17 @@ from display.voice_pack import load_voices
 from giliran.config import SiteConfig
 from giliran.errors import GiliranError, ProtocolError
 from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
-from giliran.protocol import BoardState, ErrorEvent, NodeStatus, Notice, TechCommand, TechReply, decode, now_utc
+from giliran.protocol import (
+    BoardState,
+    ErrorEvent,
+    NodeStatus,
+    Notice,
+    TechCommand,
+    TechReply,
+    brief,
+    decode,
+    now_utc,
+)
 from giliran.watchdog import ConnectionGrace, systemd_service
 
 log = logging.getLogger(__name__)
@@ -157,7 +167,12 @@ class DisplayNode:
             return f"volume {cmd.volume:.2f}"
         if cmd.action == "snapshot":
             path = Path(cmd.path or f"/tmp/giliran-{self.node_id}.png")
-            self.view.snapshot(path)
+            try:
+                if cmd.path and "\x00" in cmd.path:  # SDL would quietly save to the path cut at the NUL
+                    raise ValueError("the path has a NUL character")
+                self.view.snapshot(path)
+            except (OSError, ValueError, pygame.error) as exc:  # a technician's typo gets a reply, not silence
+                raise GiliranError(brief(f"cannot save a snapshot to {str(path)!r}: {exc}")) from None
             return f"saved {path}"
         raise GiliranError(f"a display does not support {cmd.action!r}")
 

@@ -115,7 +115,7 @@ class Fonts:
         surface = self._surfaces.get(key)
         if surface is None:
             self.renders += 1
-            surface = self._surfaces.put(key, self.font(size, bold).render(text, True, colour))
+            surface = self._surfaces.put(key, _render(self.font(size, bold), text, colour))
         return surface
 
     def line_size(self, height: int, bold: bool = False) -> int:
@@ -167,10 +167,10 @@ class Fonts:
         if cached is not None:
             return cached[1]
         size = 100
-        ink = self.font(size, bold).render(template, True, (255, 255, 255)).get_bounding_rect()
+        ink = _render(self.font(size, bold), template, (255, 255, 255)).get_bounding_rect()
         size = max(1, int(size * min(box[0] / max(1, ink.w), box[1] / max(1, ink.h))))
         while size > 1:
-            ink = self.font(size, bold).render(template, True, (255, 255, 255)).get_bounding_rect()
+            ink = _render(self.font(size, bold), template, (255, 255, 255)).get_bounding_rect()
             if ink.w <= box[0] and ink.h <= box[1]:
                 break
             size -= 1
@@ -185,3 +185,17 @@ class Fonts:
             full = self.text(text, size, colour, bold)
             surface = self._inks.put(key, full.subsurface(full.get_bounding_rect()))
         return surface
+
+
+def _render(font: pygame.font.Font, text: str, colour: Colour) -> pygame.Surface:
+    """``text`` drawn antialiased, whatever it holds.
+
+    SDL_ttf raises on a NUL character and on text that draws nothing (only
+    U+200B, say); a board must draw any name or notice it is sent, so NULs are
+    dropped and an empty line is an empty surface of the line's height.
+    """
+    text = text.replace("\x00", "")
+    try:
+        return font.render(text, True, colour)
+    except pygame.error:  # "Text has zero width"
+        return pygame.Surface((0, font.get_height()), pygame.SRCALPHA)

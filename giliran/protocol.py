@@ -22,6 +22,9 @@ from giliran.validation import describe
 
 VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
+#: Error messages sent back are cut to this: quoted bad input (JSON-escaped twice) could otherwise make an
+#: error reply four times the size of the payload, past what the broker accepts.
+MAX_ERROR_CHARS = 500
 
 Lang = str
 Names = dict[Lang, str]
@@ -261,7 +264,7 @@ class Topics:
         """The counter number in a ``counter/<n>/...`` topic, or None."""
         parts = topic.split("/")
         if len(parts) >= 4 and parts[:2] == ["giliran", self.site] and parts[2] == "counter":
-            return int(parts[3]) if parts[3].isdigit() else None
+            return int(parts[3]) if parts[3].isascii() and parts[3].isdigit() else None  # not '²' or '٣'
         return None
 
 
@@ -286,9 +289,16 @@ def decode(payload: bytes, kind: type[M]) -> M:
     try:
         return decoder.decode(payload)
     except msgspec.ValidationError as exc:
-        raise ProtocolError(f"invalid {kind.__name__}: {describe(exc)}") from None
+        raise ProtocolError(brief(f"invalid {kind.__name__}: {describe(exc)}")) from None
     except msgspec.DecodeError as exc:
-        raise ProtocolError(f"not a JSON {kind.__name__}: {exc}") from None
+        raise ProtocolError(brief(f"not a JSON {kind.__name__}: {exc}")) from None
+    except UnicodeDecodeError as exc:  # msgspec raises it, not DecodeError, for bad bytes inside a JSON string
+        raise ProtocolError(f"not a JSON {kind.__name__}: a string is not UTF-8 ({exc.reason})") from None
+
+
+def brief(message: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``message`` cut to ``limit`` characters: validators quote the bad value, and a reply must stay small."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def now_utc() -> dt.datetime:

@@ -28,6 +28,7 @@ from giliran.protocol import (
     TechCommand,
     TechReply,
     TicketEvent,
+    brief,
     decode,
     now_utc,
 )
@@ -149,6 +150,9 @@ class LedgerService:
                 raise ProtocolError(f"topic {msg.topic!r} does not name a counter number")
             cmd = decode(msg.payload, CounterCommand)
             action = cmd.action
+            site = self.ledger.site
+            if all(c.id != counter for c in site.counters):  # before SQLite, which overflows past 2**63
+                raise LedgerError("unknown_counter", f"no counter {counter} at site {site.site.id}")
             age = self._wall() - cmd.sent_at.timestamp() if cmd.sent_at else 0.0
             limit = self.ledger.site.calling.command_expiry_s
             if age > limit:
@@ -162,9 +166,9 @@ class LedgerService:
             self.error_event("bad_payload", str(exc), msg.topic)
             return CounterReply(ok=False, counter=counter, action=action,
                                 error=ErrorInfo(code="bad_payload", message=str(exc)))
-        except LedgerError as exc:
+        except LedgerError as exc:  # brief: the message may quote the command's own (huge) category
             return CounterReply(ok=False, counter=counter, action=action,
-                                error=ErrorInfo(code=exc.code, message=str(exc)))
+                                error=ErrorInfo(code=exc.code, message=brief(str(exc))))
 
     def _act(self, counter: int, cmd: CounterCommand) -> Ticket | None:
         ledger = self.ledger
@@ -217,5 +221,5 @@ class LedgerService:
             self.error_event("bad_payload", str(exc), msg.topic)
             reply = TechReply(ok=False, node=self.mqtt.node_id, action=action, message=str(exc))
         except GiliranError as exc:
-            reply = TechReply(ok=False, node=self.mqtt.node_id, action=action, message=str(exc))
+            reply = TechReply(ok=False, node=self.mqtt.node_id, action=action, message=brief(str(exc)))
         self.mqtt.publish(reply_topic, reply, correlation_data=msg.correlation_data)
