@@ -46,6 +46,11 @@ from giliran.protocol import M, NodeRole, NodeStatus, Topics, decode, encode, no
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 3600
+# paho doubles its reconnect wait from 1 s up to this cap. Boards must be live again within
+# 5 s of the broker's return (tests/faults/test_broker_outage.py); with a cap of 30 s, a
+# node could wait 7 s after an 8 s outage, up to 30 s after a long one. A try every 3 s
+# per node costs a LAN broker nothing.
+RECONNECT_MAX_S = 3
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,7 @@ class MqttNode:
             client.tls_set(ca_certs=broker.ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         offline = NodeStatus(node=self.node_id, state="offline", role=self.role, version=__version__)
         client.will_set(self.topics.status(self.node_id), encode(offline), qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_S)
         client.max_queued_messages_set(1000)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
