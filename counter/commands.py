@@ -27,7 +27,9 @@ class CounterClient:
                  *, timeout: float = 5.0, node: MqttNode | None = None) -> None:
         self.site = site
         self.counter = counter
-        self.timeout = timeout
+        # Wait at least as long as the kiosk may still act on the command: a counter told "no reply"
+        # whose command then runs anyway would call a second customer on the next press.
+        self.timeout = max(timeout, site.calling.command_expiry_s + 1.0)
         self._owns_node = node is None
         self.node = node or MqttNode(site, f"counter-{counter}", "counter", credentials)
 

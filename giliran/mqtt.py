@@ -46,6 +46,8 @@ from giliran.protocol import M, NodeRole, NodeStatus, Topics, decode, encode, no
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 3600
+#: broker_config's max_packet_size (131072) less room for the fixed header and MQTT 5 properties.
+MAX_PACKET_BYTES = 131072 - 1024
 # paho doubles its reconnect wait from 1 s up to this cap. Boards must be live again within
 # 5 s of the broker's return (tests/faults/test_broker_outage.py); with a cap of 30 s, a
 # node could wait 7 s after an 8 s outage, up to 30 s after a long one. A try every 3 s
@@ -211,6 +213,12 @@ class MqttNode:
     ) -> PublishHandle:
         """QoS 1 publish. Queued by paho while disconnected and sent on reconnect."""
         payload = message if isinstance(message, bytes) else encode(message)
+        if len(payload) + len(topic.encode()) > MAX_PACKET_BYTES:
+            # The broker would drop the connection, and the persistent session would resend it forever.
+            handle = PublishHandle(topic)
+            handle._settle(f"{len(payload)} bytes is over the broker's packet limit of {MAX_PACKET_BYTES}")
+            log.error("%s: not publishing %d bytes to %s: over the packet limit", self.node_id, len(payload), topic)
+            return handle
         props = Properties(PacketTypes.PUBLISH)
         if expiry_s is not None:
             props.MessageExpiryInterval = expiry_s

@@ -99,7 +99,10 @@ class LedgerService:
     def _publish_board_now(self) -> None:
         with self._lock:
             state = board_state(self.ledger)
-            self.mqtt.publish(self.mqtt.topics.board, state, retain=True)
+            # Offline, a board publish would wait in paho's queue and could land after the fresh one
+            # published on reconnect, leaving an old board retained; on_connect republishes anyway.
+            if self.mqtt.connected:
+                self.mqtt.publish(self.mqtt.topics.board, state, retain=True)
             for call in sorted(state.calls, key=lambda c: c.call_id):
                 if call.call_id > self._last_call_id:
                     self.mqtt.publish(self.mqtt.topics.event("call"), CallEvent(call=call))

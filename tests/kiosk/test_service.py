@@ -235,3 +235,11 @@ def test_credentials_file_errors_name_the_file(tmp_path: Path) -> None:
     bad.write_text('username = "kiosk"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="password: missing"):
         Credentials.load(bad)
+
+
+def test_a_publish_over_the_packet_limit_is_refused_locally_and_the_node_stays_connected(connect) -> None:  # type: ignore[no-untyped-def]
+    tech = connect("technician", "technician")
+    with pytest.raises(PublishRefused, match="packet limit"):
+        tech.publish(tech.topics.notice, b"x" * 200_000).wait(5)
+    assert tech.connected
+    tech.publish(tech.topics.node_cmd("kiosk"), b'{"v":1,"action":"ping"}').wait(5)
