@@ -63,6 +63,8 @@ JSON Schemas of every payload are in [schemas/](schemas/).
   and an `event/error` naming the problem.
 - No anonymous clients: every node has its own account and the ACL lets each role
   touch only its topics (see `giliran broker init`).
+- With a head-office bridge, Mosquitto itself publishes the bridge's state retained on
+  `giliran/<site>/bridge/<name>`: `1` connected, `0` not (plain text, not JSON).
 
 ## Technician set-up
 
