@@ -32,110 +32,20 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from giliran import estimate, rules
 from giliran.config import Category, SiteConfig
 from giliran.errors import LedgerError
+from giliran.ledger_store import SCHEMA, Call, CategoryLoad, CounterRow, Ticket, ticket_from_row
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 OPEN_STATES = ("printing", "waiting", "called")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    id INTEGER PRIMARY KEY,
-    day TEXT NOT NULL,
-    prefix TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    number TEXT NOT NULL,
-    category TEXT NOT NULL,
-    origin_category TEXT NOT NULL,
-    issued_at REAL NOT NULL,
-    state TEXT NOT NULL CHECK (state IN
-        ('printing', 'waiting', 'called', 'done', 'no_show', 'voided', 'expired')),
-    counter INTEGER,
-    called_at REAL,
-    finished_at REAL,
-    ahead INTEGER,
-    est_wait_s REAL,
-    promoted INTEGER NOT NULL DEFAULT 0,
-    rating TEXT,
-    UNIQUE (day, prefix, seq)
-);
-CREATE INDEX IF NOT EXISTS tickets_open ON tickets (state, category, issued_at);
-CREATE TABLE IF NOT EXISTS counters (
-    id INTEGER PRIMARY KEY,
-    state TEXT NOT NULL CHECK (state IN ('open', 'paused', 'closed')),
-    current_ticket INTEGER REFERENCES tickets (id),
-    last_served INTEGER REFERENCES tickets (id)
-);
-CREATE TABLE IF NOT EXISTS passes (category TEXT PRIMARY KEY, pass REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
-    day TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    ticket TEXT,
-    category TEXT,
-    counter INTEGER,
-    data TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS events_kind ON events (kind, seq);
-CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
-    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-"""
-
 CALL_KINDS = ("called", "recalled")
 OBSERVED_WINDOW_S = 30 * 60
-
-
-@dataclass(frozen=True)
-class Ticket:
-    id: int
-    number: str
-    category: str
-    origin_category: str
-    state: str
-    day: str
-    issued_at: float
-    counter: int | None
-    called_at: float | None
-    ahead: int | None
-    est_wait_s: float | None
-    promoted: bool
-
-
-@dataclass(frozen=True)
-class Call:
-    """One row of the call history: ``call_id`` is the event's sequence number."""
-
-    call_id: int
-    number: str
-    counter: int
-    category: str
-    at: float
-    recall: bool
-
-
-@dataclass(frozen=True)
-class CounterRow:
-    id: int
-    state: str
-    serving: Ticket | None
-
-
-@dataclass(frozen=True)
-class CategoryLoad:
-    category: str
-    waiting: int
-    est_wait_s: float | None
-    available: bool
 
 
 class Ledger:
@@ -151,7 +61,7 @@ class Ledger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(SCHEMA)
         with self._transaction():
             self._sync_counters()
             self._void_unprinted()
@@ -363,7 +273,7 @@ class Ledger:
         row = self._db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         if row is None:
             raise LedgerError("no_ticket", f"no ticket with id {ticket_id}")
-        return _ticket(row)
+        return ticket_from_row(row)
 
     def find(self, number: str, day: str | None = None) -> Ticket | None:
         """A ticket by its printed number on a service day (today by default)."""
@@ -372,7 +282,7 @@ class Ledger:
             row = self._db.execute(
                 "SELECT * FROM tickets WHERE day = ? AND number = ?", (day, number.upper())
             ).fetchone()
-            return _ticket(row) if row else None
+            return ticket_from_row(row) if row else None
 
     def waiting(self, category_id: str | None = None) -> list[Ticket]:
         """Waiting tickets in calling order within each category (oldest first)."""
@@ -381,7 +291,7 @@ class Ledger:
             params: tuple[str, ...] = ()
             if category_id is not None:
                 query, params = query + " AND category = ?", (category_id,)
-            return [_ticket(r) for r in self._db.execute(query + " ORDER BY issued_at, id", params)]
+            return [ticket_from_row(r) for r in self._db.execute(query + " ORDER BY issued_at, id", params)]
 
     def waiting_count(self) -> int:
         with self._lock:
@@ -621,14 +531,6 @@ def _marks(values: object) -> str:
 
 def _en(cat: Category) -> str:
     return cat.name.get("en") or next(iter(cat.name.values()))
-
-
-def _ticket(row: sqlite3.Row) -> Ticket:
-    return Ticket(
-        id=row["id"], number=row["number"], category=row["category"], origin_category=row["origin_category"],
-        state=row["state"], day=row["day"], issued_at=row["issued_at"], counter=row["counter"],
-        called_at=row["called_at"], ahead=row["ahead"], est_wait_s=row["est_wait_s"], promoted=bool(row["promoted"]),
-    )
 
 
 def minutes(seconds: float | None) -> float | None:

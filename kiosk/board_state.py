@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from giliran.ledger import Ledger, Ticket, minutes
+from giliran.ledger import Ledger, minutes
+from giliran.ledger_store import Ticket
 from giliran.protocol import BoardState, CallView, CategoryView, CounterView, TicketView
 
 RECENT_CALLS = 20

@@ -24,7 +24,8 @@ from escpos.escpos import Escpos
 from PIL import Image
 
 from giliran.errors import LedgerError, PrinterFault
-from giliran.ledger import Ledger, Ticket, minutes
+from giliran.ledger import Ledger, minutes
+from giliran.ledger_store import Ticket
 from kiosk.lamps import LampMode, Lamps
 from kiosk.service import LedgerService
 from printer.layout import ClosedSlip, TicketPrint

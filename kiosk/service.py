@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 
 from giliran.errors import GiliranError, LedgerError, ProtocolError
-from giliran.ledger import Ledger, Ticket
+from giliran.ledger import Ledger
+from giliran.ledger_store import Ticket
 from giliran.mqtt import Incoming, MqttNode
 from giliran.protocol import (
     CallEvent,
