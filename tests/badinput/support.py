@@ -1,4 +1,5 @@
-"""Shared pieces of the bad-input tests: payload strategies, a publish capture, an inbox, the run's tally.
+"""Shared pieces of the bad-input tests: payload strategies, a publish capture, an inbox, the run's tally, the
+steps every node's cases share (``bad_case``, ``unchanged_state``, the ``check_*`` helpers) and ``OnBroker``.
 
 Test modules import it as ``tests.badinput.support`` (pytest's importlib mode
 finds it from the rootdir); strategies must exist when ``@given`` decorates, so
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import json
 import logging
 import threading
@@ -28,7 +30,7 @@ from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, assume, settings
 from hypothesis import strategies as st
 
 from giliran.config import load_site
@@ -40,7 +42,9 @@ from giliran.protocol import (
     CallView,
     CategoryView,
     CounterView,
+    ErrorEvent,
     NodeStatus,
+    TechReply,
     Topics,
     decode,
     encode,
@@ -514,3 +518,119 @@ class Tally:
 
 
 TALLY = Tally()
+
+
+# --- the steps of a case, shared by every node's tests -------------------------------------------------------
+
+
+def bad_case(payload: bytes, kind: type[msgspec.Struct], target: str, via: str) -> str:
+    """The problem ``decode`` finds in ``payload`` as ``kind``, the case counted in the tally; a valid payload is
+    no case (Hypothesis draws another)."""
+    problem = problem_of(payload, kind)
+    assume(problem is not None)
+    assert problem is not None
+    TALLY.count(target, via)
+    return problem
+
+
+@contextmanager
+def crash_counted(kind: type[BaseException] = Exception) -> Iterator[None]:
+    """Counts a ``kind`` raised in the block as a crash in the tally, and lets it go on."""
+    try:
+        yield
+    except kind:
+        TALLY.crashes += 1
+        raise
+
+
+def call(handler: Callable[[Incoming], object], msg: Incoming) -> None:
+    """A node's handler called as its network thread would; an exception out of it is a crash."""
+    with crash_counted():
+        handler(msg)
+
+
+@contextmanager
+def unchanged_state(read: Callable[[], object], what: str, *, detail: bool = True) -> Iterator[None]:
+    """Fails when ``read()`` gives another value after the block than before it (a state change in the tally).
+    ``what`` names the state in the failure; ``detail`` adds both values."""
+    before = read()
+    yield
+    after = read()
+    if after != before:
+        TALLY.state_changes += 1
+    assert after == before, f"{what} changed: {before} -> {after}" if detail else f"{what} changed"
+
+
+def check_error_event(payload: bytes, node_id: str, problem: str, topic: str) -> None:
+    """``payload`` is ``node_id``'s ``bad_payload`` event naming ``problem`` in a message on ``topic``."""
+    event = decode(payload, ErrorEvent)
+    assert (event.node, event.code, event.message, event.topic) == (node_id, "bad_payload", problem, topic)
+
+
+def check_bad_state(handler: Callable[[Incoming], object], outbox: Outbox, node_id: str, topic: str, payload: bytes,
+                    problem: str, *, retain: bool) -> None:
+    """A state payload that fails validation, handed to ``handler``: one ``bad_payload`` event and nothing else."""
+    call(handler, incoming(topic, payload, retain=retain))
+    sent = outbox.take()
+    assert [s.topic for s in sent] == [TOPICS.event("error")]
+    check_error_event(sent[0].payload, node_id, problem, topic)
+
+
+def check_bad_tech(handler: Callable[[Incoming], object], outbox: Outbox, node_id: str, payload: bytes,
+                   problem: str) -> None:
+    """A technician command that fails validation, handed to ``handler``: the ``bad_payload`` event, then a failed
+    TechReply with the same problem and the command's correlation data."""
+    topic, reply_topic = TOPICS.node_cmd(node_id), TOPICS.node_reply(node_id)
+    call(handler, incoming(topic, payload, b"t", reply_topic))
+    sent = outbox.take()
+    assert [s.topic for s in sent] == [TOPICS.event("error"), reply_topic]
+    check_error_event(sent[0].payload, node_id, problem, topic)
+    reply = decode(sent[1].payload, TechReply)
+    assert (reply.ok, reply.node, reply.message, sent[1].correlation_data) == (False, node_id, problem, b"t")
+
+
+# --- a node on the test broker, watched by the technician ----------------------------------------------------
+
+
+class OnBroker:
+    """A node under test on the broker, and the technician's client that sends to it and watches what it says:
+    ``event/error``, the node's TechReplies, and ``also``. ``expected`` holds (message, topic) of every
+    ``bad_payload`` event the checks below have seen the node owe, in order."""
+
+    def __init__(self, connect: Callable[[str, str], MqttNode], node_id: str, *also: str) -> None:
+        self.node_id = node_id
+        self.tech = connect("technician", "technician")
+        self.inbox = Inbox()
+        for topic in (*also, TOPICS.event("error"), TOPICS.node_reply(node_id)):
+            self.tech.subscribe(topic, self.inbox)
+        self.expected: list[tuple[str, str]] = []
+        self._ids = itertools.count()
+
+    def send(self, topic: str, payload: bytes, response_topic: str) -> Incoming:
+        """Publish as the technician and wait for the reply with this send's correlation data (none is a crash)."""
+        correlation = f"case-{next(self._ids)}".encode()
+        self.tech.publish(topic, payload, response_topic=response_topic, correlation_data=correlation).wait(WAIT_S)
+        with crash_counted(AssertionError):
+            reply = self.inbox.reply(correlation)
+        return reply
+
+    def errors(self) -> list[ErrorEvent]:
+        return [decode(m.payload, ErrorEvent) for m in self.inbox.on(TOPICS.event("error"))]
+
+    def check_bad_state(self, sender: MqttNode, topic: str, payload: bytes, problem: str) -> None:
+        """A state payload that fails validation, published by ``sender``: the node's next event names the problem
+        (no event is a crash)."""
+        sender.publish(topic, payload).wait(WAIT_S)
+        self.expected.append((problem, topic))
+        with crash_counted(AssertionError):
+            self.inbox.wait_count(TOPICS.event("error"), len(self.expected))
+        assert [(e.message, e.topic) for e in self.errors()] == self.expected
+
+    def check_bad_tech(self, payload: bytes, problem: str) -> None:
+        """A technician command that fails validation: a failed TechReply naming the problem, and the event before it
+        (one connection, so it is here already)."""
+        topic = TOPICS.node_cmd(self.node_id)
+        reply = decode(self.send(topic, payload, TOPICS.node_reply(self.node_id)).payload, TechReply)
+        self.expected.append((problem, topic))
+        assert (reply.ok, reply.message) == (False, problem)
+        assert [(e.message, e.topic) for e in self.errors()] == self.expected

@@ -11,16 +11,17 @@ The number board here is pyserial's ``loop://``, so the line formatting runs.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 from gpiozero.pins.mock import MockFactory
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from counter.node import CounterNode
 from giliran.config import SiteConfig
 from giliran.mqtt import Credentials
-from giliran.protocol import BoardState, CounterView, ErrorEvent, TechCommand, TechReply, decode, encode
+from giliran.protocol import BoardState, CounterView, TechCommand, TechReply, decode, encode
 from hardware_sim.broker import LocalBroker
 from tests.badinput.support import (
     BOARDS,
@@ -29,15 +30,18 @@ from tests.badinput.support import (
     TECH_COMMANDS,
     TOPICS,
     WAIT_S,
-    HandlerFailures,
-    Inbox,
+    OnBroker,
     Outbox,
+    bad_case,
     bad_payloads,
     broker_cases,
+    call,
+    check_bad_state,
+    check_bad_tech,
     direct_cases,
     incoming,
-    problem_of,
     sample_board,
+    unchanged_state,
 )
 
 COUNTER = 2
@@ -60,24 +64,8 @@ def shown(node: CounterNode) -> tuple[object, ...]:
     return screen.state, screen.serving, screen.line, screen._board_row
 
 
-def assert_unchanged(node: CounterNode, before: tuple[object, ...]) -> None:
-    after = shown(node)
-    if after != before:
-        TALLY.state_changes += 1
-    assert after == before, f"the counter's state changed: {before} -> {after}"
-
-
-def call(handler, msg) -> None:  # type: ignore[no-untyped-def]
-    try:
-        handler(msg)
-    except Exception:
-        TALLY.crashes += 1
-        raise
-
-
-def check_event(payload: bytes, problem: str, topic: str) -> None:
-    event = decode(payload, ErrorEvent)
-    assert (event.node, event.code, event.message, event.topic) == (NODE, "bad_payload", problem, topic)
+def unchanged(node: CounterNode) -> AbstractContextManager[None]:
+    return unchanged_state(lambda: shown(node), "the counter's state")
 
 
 @pytest.fixture
@@ -106,16 +94,9 @@ def test_bad_board_states_are_reported_and_change_nothing(counter) -> None:  # t
     @direct_cases(800)
     @given(payload=bad_payloads(BoardState, BOARDS, empty_is_bad=False), retain=st.booleans())
     def case(payload: bytes, retain: bool) -> None:
-        problem = problem_of(payload, BoardState)
-        assume(problem is not None)
-        assert problem is not None
-        TALLY.count("counter board", "direct")
-        before = shown(node)
-        call(node._on_board, incoming(TOPICS.board, payload, retain=retain))
-        sent = outbox.take()
-        assert [s.topic for s in sent] == [TOPICS.event("error")]
-        check_event(sent[0].payload, problem, TOPICS.board)
-        assert_unchanged(node, before)
+        problem = bad_case(payload, BoardState, "counter board", "direct")
+        with unchanged(node):
+            check_bad_state(node._on_board, outbox, NODE, TOPICS.board, payload, problem, retain=retain)
 
     case()
     check_follows(node)
@@ -132,10 +113,9 @@ def test_a_board_state_without_this_counter_changes_nothing(counter) -> None:  #
         state = sample_board({n: "B001" for n in keep})
         rows = [c for c in state.counters if c.id in keep]
         rows += [CounterView(id=i, name={}, state="open", categories=[], serving="X1") for i in ids if i != COUNTER]
-        before = shown(node)
-        call(node._on_board, incoming(TOPICS.board, encode(BoardState(**{**_fields(state), "counters": rows}))))
-        assert outbox.take() == []
-        assert_unchanged(node, before)
+        with unchanged(node):
+            call(node._on_board, incoming(TOPICS.board, encode(BoardState(**{**_fields(state), "counters": rows}))))
+            assert outbox.take() == []
 
     case()
     check_follows(node)
@@ -178,30 +158,20 @@ def test_bad_technician_commands_get_a_failed_reply_and_event(counter) -> None: 
     @direct_cases(400)
     @given(payload=bad_payloads(TechCommand, TECH_COMMANDS))
     def case(payload: bytes) -> None:
-        problem = problem_of(payload, TechCommand)
-        assume(problem is not None)
-        assert problem is not None
-        TALLY.count("counter node/counter-N/cmd", "direct")
-        before = shown(node)
-        call(node._on_tech, incoming(topic, payload, b"t", reply_topic))
-        sent = outbox.take()
-        assert [s.topic for s in sent] == [TOPICS.event("error"), reply_topic]
-        check_event(sent[0].payload, problem, topic)
-        reply = decode(sent[1].payload, TechReply)
-        assert (reply.ok, reply.node, reply.message, sent[1].correlation_data) == (False, NODE, problem, b"t")
-        assert_unchanged(node, before)
+        problem = bad_case(payload, TechCommand, "counter node/counter-N/cmd", "direct")
+        with unchanged(node):
+            check_bad_tech(node._on_tech, outbox, NODE, payload, problem)
 
     @direct_cases(60)
     @given(action=st.sampled_from(["test_print", "reprint", "reload", "notice", "snapshot"]))
     def refused(action: str) -> None:
         TALLY.count("counter node/counter-N/cmd, refused", "direct")
-        before = shown(node)
-        call(node._on_tech, incoming(topic, encode(TechCommand(action=action)), b"r", reply_topic))  # type: ignore[arg-type]
-        sent = outbox.take()
-        reply = decode(sent[-1].payload, TechReply)
-        assert [s.topic for s in sent] == [reply_topic]
-        assert not reply.ok and f"supports only 'ping', not {action!r}" in reply.message
-        assert_unchanged(node, before)
+        with unchanged(node):
+            call(node._on_tech, incoming(topic, encode(TechCommand(action=action)), b"r", reply_topic))  # type: ignore[arg-type]
+            sent = outbox.take()
+            reply = decode(sent[-1].payload, TechReply)
+            assert [s.topic for s in sent] == [reply_topic]
+            assert not reply.ok and f"supports only 'ping', not {action!r}" in reply.message
 
     case()
     refused()
@@ -212,15 +182,12 @@ def test_bad_technician_commands_get_a_failed_reply_and_event(counter) -> None: 
 # --- through the broker ----------------------------------------------------------------------------------------------
 
 
-class Desk:
+class Desk(OnBroker):
     """Counter 2 on the test broker; the kiosk's client sends board states, the technician commands and watches."""
 
     def __init__(self, broker: LocalBroker, clock, connect) -> None:  # type: ignore[no-untyped-def]
         self.kiosk = connect("kiosk", "kiosk")
-        self.tech = connect("technician", "technician")
-        self.inbox = Inbox()
-        for topic in (TOPICS.event("error"), TOPICS.node_reply(NODE)):
-            self.tech.subscribe(topic, self.inbox)
+        super().__init__(connect, NODE)
         self.kiosk.publish(TOPICS.board, sample_board({COUNTER: "A005"}), retain=True).wait(WAIT_S)
         self.node = make_counter(broker.site, broker.credentials(NODE), clock)
         self.node.start()
@@ -228,61 +195,31 @@ class Desk:
 
 
 @pytest.fixture
-def desk(broker: LocalBroker, clock, connect) -> Iterator[Desk]:  # type: ignore[no-untyped-def]
-    with HandlerFailures.watching() as failures:
-        d = Desk(broker, clock, connect)
-        try:
-            yield d
-        finally:
-            close_counter(d.node)
-    assert failures.failures == [], failures.failures
+def desk(broker: LocalBroker, clock, connect, no_handler_failures: None) -> Iterator[Desk]:  # type: ignore[no-untyped-def]
+    d = Desk(broker, clock, connect)
+    try:
+        yield d
+    finally:
+        close_counter(d.node)
 
 
 def test_bad_input_through_the_broker(desk: Desk) -> None:
     node = desk.node
-    errors: list[tuple[str, str]] = []
     topic, reply_topic = TOPICS.node_cmd(NODE), TOPICS.node_reply(NODE)
-
-    def seen_errors() -> list[tuple[str, str | None]]:
-        return [(e.message, e.topic) for e in (decode(m.payload, ErrorEvent) for m in desk.inbox.on(TOPICS.event("error")))]
 
     @broker_cases(500)
     @given(payload=bad_payloads(BoardState, BOARDS, empty_is_bad=False))
     def board_case(payload: bytes) -> None:
-        problem = problem_of(payload, BoardState)
-        assume(problem is not None)
-        assert problem is not None
-        TALLY.count("counter board", "broker")
-        before = shown(node)
-        desk.kiosk.publish(TOPICS.board, payload).wait(WAIT_S)
-        errors.append((problem, TOPICS.board))
-        try:
-            desk.inbox.wait_count(TOPICS.event("error"), len(errors))
-        except AssertionError:
-            TALLY.crashes += 1
-            raise
-        assert seen_errors() == errors
-        assert_unchanged(node, before)
+        problem = bad_case(payload, BoardState, "counter board", "broker")
+        with unchanged(node):
+            desk.check_bad_state(desk.kiosk, TOPICS.board, payload, problem)
 
     @broker_cases(300)
     @given(payload=bad_payloads(TechCommand, TECH_COMMANDS))
     def command_case(payload: bytes) -> None:
-        problem = problem_of(payload, TechCommand)
-        assume(problem is not None)
-        assert problem is not None
-        TALLY.count("counter node/counter-N/cmd", "broker")
-        before = shown(node)
-        correlation = f"case-{len(errors)}".encode()
-        desk.tech.publish(topic, payload, response_topic=reply_topic, correlation_data=correlation).wait(WAIT_S)
-        try:
-            reply = decode(desk.inbox.reply(correlation).payload, TechReply)
-        except AssertionError:
-            TALLY.crashes += 1
-            raise
-        errors.append((problem, topic))
-        assert (reply.ok, reply.message) == (False, problem)
-        assert seen_errors() == errors
-        assert_unchanged(node, before)
+        problem = bad_case(payload, TechCommand, "counter node/counter-N/cmd", "broker")
+        with unchanged(node):
+            desk.check_bad_tech(payload, problem)
 
     board_case()
     command_case()

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import msgspec
 import pygame
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from display.audio import WavRecorder
@@ -30,7 +31,6 @@ from giliran.protocol import (
     CallView,
     CategoryView,
     CounterView,
-    ErrorEvent,
     NodeStatus,
     Notice,
     TechCommand,
@@ -48,15 +48,19 @@ from tests.badinput.support import (
     TECH_COMMANDS,
     TOPICS,
     WAIT_S,
-    HandlerFailures,
-    Inbox,
+    OnBroker,
     Outbox,
+    bad_case,
     bad_payloads,
     broker_cases,
+    call,
+    check_bad_state,
+    check_bad_tech,
+    crash_counted,
     direct_cases,
     incoming,
-    problem_of,
     sample_board,
+    unchanged_state,
 )
 
 DISPLAYS = [d.id for d in SITE.displays]
@@ -98,33 +102,14 @@ def shown(node: DisplayNode) -> tuple[object, ...]:
     return node.state, node._state_at, view._model, view._notice, node._kiosk_online, volume
 
 
-def assert_unchanged(node: DisplayNode, before: tuple[object, ...]) -> None:
-    after = shown(node)
-    if after != before:
-        TALLY.state_changes += 1
-    assert after == before, "the board's state changed"
-
-
-def call(handler, msg) -> None:  # type: ignore[no-untyped-def]
-    try:
-        handler(msg)
-    except Exception:
-        TALLY.crashes += 1
-        raise
+def unchanged(node: DisplayNode) -> AbstractContextManager[None]:
+    return unchanged_state(lambda: shown(node), "the board's state", detail=False)
 
 
 def draw(node: DisplayNode) -> None:
     """One frame, as the main loop draws it; any exception here would end the display process."""
-    try:
+    with crash_counted():
         node.frame()
-    except Exception:
-        TALLY.crashes += 1
-        raise
-
-
-def check_event(payload: bytes, node: DisplayNode, problem: str, topic: str) -> None:
-    event = decode(payload, ErrorEvent)
-    assert (event.node, event.code, event.message, event.topic) == (node.node_id, "bad_payload", problem, topic)
 
 
 # --- direct --------------------------------------------------------------------------------------------------
@@ -156,16 +141,9 @@ def test_bad_state_payloads_are_reported_and_change_nothing(board, state: StateT
     @given(payload=bad_payloads(state.kind, state.bases, empty_is_bad=not state.empty_clears),
            retain=st.booleans())
     def case(payload: bytes, retain: bool) -> None:
-        problem = problem_of(payload, state.kind)
-        assume(problem is not None)
-        assert problem is not None
-        TALLY.count(f"display {state.name}", "direct")
-        before = shown(node)
-        call(handler, incoming(state.topic, payload, retain=retain))
-        sent = outbox.take()
-        assert [s.topic for s in sent] == [TOPICS.event("error")]
-        check_event(sent[0].payload, node, problem, state.topic)
-        assert_unchanged(node, before)
+        problem = bad_case(payload, state.kind, f"display {state.name}", "direct")
+        with unchanged(node):
+            check_bad_state(handler, outbox, node.node_id, state.topic, payload, problem, retain=retain)
 
     case()
     check_still_live(node)
@@ -187,18 +165,9 @@ def test_bad_technician_commands_get_a_failed_reply_and_event(board) -> None:  #
     @direct_cases(200)
     @given(payload=bad_payloads(TechCommand, TECH_COMMANDS))
     def case(payload: bytes) -> None:
-        problem = problem_of(payload, TechCommand)
-        assume(problem is not None)
-        assert problem is not None
-        TALLY.count("display node/display-X/cmd", "direct")
-        before = shown(node)
-        call(node._on_command, incoming(topic, payload, b"t", reply_topic))
-        sent = outbox.take()
-        assert [s.topic for s in sent] == [TOPICS.event("error"), reply_topic]
-        check_event(sent[0].payload, node, problem, topic)
-        reply = decode(sent[1].payload, TechReply)
-        assert (reply.ok, reply.node, reply.message, sent[1].correlation_data) == (False, node.node_id, problem, b"t")
-        assert_unchanged(node, before)
+        problem = bad_case(payload, TechCommand, "display node/display-X/cmd", "direct")
+        with unchanged(node):
+            check_bad_tech(node._on_command, outbox, node.node_id, payload, problem)
 
     case()
     call(node._on_command, incoming(topic, encode(TechCommand(action="ping")), b"p", reply_topic))
@@ -234,13 +203,12 @@ def test_commands_a_board_cannot_carry_out_are_refused_with_the_reason(board, tm
     def refused(case: tuple[TechCommand, str]) -> None:
         cmd, words = case
         TALLY.count("display node/display-X/cmd, refused", "direct")
-        before = shown(node)
-        call(node._on_command, incoming(topic, encode(cmd), b"r", reply_topic))
-        sent = outbox.take()
-        assert [s.topic for s in sent] == [reply_topic]
-        reply = decode(sent[0].payload, TechReply)
-        assert not reply.ok and words in reply.message, reply
-        assert_unchanged(node, before)
+        with unchanged(node):
+            call(node._on_command, incoming(topic, encode(cmd), b"r", reply_topic))
+            sent = outbox.take()
+            assert [s.topic for s in sent] == [reply_topic]
+            reply = decode(sent[0].payload, TechReply)
+            assert not reply.ok and words in reply.message, reply
 
     refused()
     check_still_live(node)
@@ -301,16 +269,13 @@ def test_odd_but_valid_states_never_stop_the_board_drawing(board, clock) -> None
 # --- through the broker -------------------------------------------------------------------------------------------
 
 
-class Hall:
+class Hall(OnBroker):
     """A PA board on the test broker; the kiosk's and the technician's clients send, the technician watches."""
 
     def __init__(self, broker: LocalBroker, clock, voices_dir: Path, wav: Path, connect) -> None:  # type: ignore[no-untyped-def]
         self.node = make_display(broker.site, "hall", broker.credentials("display-hall"), clock, voices_dir, wav)
         self.kiosk = connect("kiosk", "kiosk")
-        self.tech = connect("technician", "technician")
-        self.inbox = Inbox()
-        for topic in (TOPICS.event("error"), TOPICS.node_reply(self.node.node_id)):
-            self.tech.subscribe(topic, self.inbox)
+        super().__init__(connect, self.node.node_id)
         self.kiosk.publish(TOPICS.board, sample_board(), retain=True).wait(WAIT_S)
         self.tech.publish(TOPICS.notice, Notice(text="Kaunter 5 ditutup"), retain=True).wait(WAIT_S)
         self.node.start()
@@ -330,25 +295,20 @@ class Hall:
             tick.wait(0.02)
         raise AssertionError("the board never reached the expected state")
 
-    def errors(self) -> list[ErrorEvent]:
-        return [decode(m.payload, ErrorEvent) for m in self.inbox.on(TOPICS.event("error"))]
-
 
 @pytest.fixture
-def hall(broker: LocalBroker, clock, voices_dir: Path, tmp_path: Path, connect) -> Iterator[Hall]:  # type: ignore[no-untyped-def]
-    with HandlerFailures.watching() as failures:
-        h = Hall(broker, clock, voices_dir, tmp_path / "wav", connect)
-        try:
-            yield h
-        finally:
-            h.node.close()
-            h.tech.publish(TOPICS.notice, b"", retain=True).wait(WAIT_S)
-    assert failures.failures == [], failures.failures
+def hall(broker: LocalBroker, clock, voices_dir: Path, tmp_path: Path, connect,  # type: ignore[no-untyped-def]
+         no_handler_failures: None) -> Iterator[Hall]:
+    h = Hall(broker, clock, voices_dir, tmp_path / "wav", connect)
+    try:
+        yield h
+    finally:
+        h.node.close()
+        h.tech.publish(TOPICS.notice, b"", retain=True).wait(WAIT_S)
 
 
 def test_bad_input_through_the_broker(hall: Hall) -> None:
     node = hall.node
-    expected: list[tuple[str, str]] = []
 
     def state_cases(state: StateTopic, n: int):  # type: ignore[no-untyped-def]
         sender = hall.tech if state.name == "notice" else hall.kiosk
@@ -356,44 +316,18 @@ def test_bad_input_through_the_broker(hall: Hall) -> None:
         @broker_cases(n)
         @given(payload=bad_payloads(state.kind, state.bases, empty_is_bad=not state.empty_clears))
         def case(payload: bytes) -> None:
-            problem = problem_of(payload, state.kind)
-            assume(problem is not None)
-            assert problem is not None
-            TALLY.count(f"display {state.name}", "broker")
-            before = shown(node)
-            sender.publish(state.topic, payload).wait(WAIT_S)
-            expected.append((problem, state.topic))
-            try:
-                hall.inbox.wait_count(TOPICS.event("error"), len(expected))
-            except AssertionError:
-                TALLY.crashes += 1
-                raise
-            assert [(e.message, e.topic) for e in hall.errors()] == expected
-            assert_unchanged(node, before)
+            problem = bad_case(payload, state.kind, f"display {state.name}", "broker")
+            with unchanged(node):
+                hall.check_bad_state(sender, state.topic, payload, problem)
 
         return case
-
-    topic, reply_topic = TOPICS.node_cmd(node.node_id), TOPICS.node_reply(node.node_id)
 
     @broker_cases(300)
     @given(payload=bad_payloads(TechCommand, TECH_COMMANDS))
     def command_case(payload: bytes) -> None:
-        problem = problem_of(payload, TechCommand)
-        assume(problem is not None)
-        assert problem is not None
-        TALLY.count("display node/display-X/cmd", "broker")
-        before = shown(node)
-        correlation = f"case-{len(expected)}".encode()
-        hall.tech.publish(topic, payload, response_topic=reply_topic, correlation_data=correlation).wait(WAIT_S)
-        try:
-            reply = decode(hall.inbox.reply(correlation).payload, TechReply)
-        except AssertionError:
-            TALLY.crashes += 1
-            raise
-        expected.append((problem, topic))
-        assert (reply.ok, reply.message) == (False, problem)
-        assert [(e.message, e.topic) for e in hall.errors()] == expected
-        assert_unchanged(node, before)
+        problem = bad_case(payload, TechCommand, "display node/display-X/cmd", "broker")
+        with unchanged(node):
+            hall.check_bad_tech(payload, problem)
 
     for state, n in zip(STATE_TOPICS, (400, 300, 300), strict=True):
         state_cases(state, n)()
@@ -403,5 +337,6 @@ def test_bad_input_through_the_broker(hall: Hall) -> None:
     hall.kiosk.publish(TOPICS.board, fresh, retain=True).wait(WAIT_S)
     hall.wait(lambda: node.state == fresh and node.view._model is not None and node.view._model.now is not None
               and node.view._model.now.number == "C009")
+    topic, reply_topic = TOPICS.node_cmd(node.node_id), TOPICS.node_reply(node.node_id)
     assert hall.tech.request(topic, TechCommand(action="ping"), TechReply, response_topic=reply_topic).ok
     assert node.online()
