@@ -25,9 +25,9 @@ from gpiozero import Button
 from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockPin
 
-from counter.guard import KeyGuard
 from giliran.config import Counter
 from giliran.errors import GiliranError
+from giliran.press_guard import KeyGuard
 
 log = logging.getLogger(__name__)
 

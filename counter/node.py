@@ -36,7 +36,6 @@ from gpiozero.pins import Factory
 
 from counter.commands import CounterClient
 from counter.desk import CounterDesk
-from counter.guard import KeyGuard
 from counter.keypad import Keypad
 from counter.screen import Screen
 from counter.serial_display import LineDisplay, LineFormat, NoDisplay, SerialLineDisplay
@@ -44,6 +43,7 @@ from giliran.config import Counter, SerialDisplay, SiteConfig
 from giliran.errors import GiliranError, ProtocolError
 from giliran.gpio import make_pin_factory
 from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
+from giliran.press_guard import KeyGuard
 from giliran.protocol import BoardState, CounterReply, ErrorEvent, StatusValue, TechCommand, TechReply, decode, now_utc
 from giliran.watchdog import ConnectionGrace, systemd_service
 

@@ -183,15 +183,8 @@ class TicketIssuer:
 
     def test_print(self) -> str:
         with self._lock:
-            try:
-                self.health = print_test_page_checked(self.printer, self.ledger.site,
-                                                      self.ledger.local(self.ledger.now()), self.logo)
-            except PrinterFault as fault:
-                self._fault(fault)
-                raise
-            finally:
-                self.refresh_lamps()
-                self._changed()
+            at = self.ledger.local(self.ledger.now())
+            self._print_for_technician(lambda: print_test_page_checked(self.printer, self.ledger.site, at, self.logo))
             return "test page printed"
 
     def reprint(self) -> str:
@@ -199,17 +192,20 @@ class TicketIssuer:
         with self._lock:
             if self.last_ticket is None:
                 raise LedgerError("nothing_to_reprint", "no ticket has been printed since the kiosk started")
-            ticket = self.ledger.ticket(self.last_ticket.id)
-            try:
-                self.health = print_ticket_checked(self.printer, self._ticket_print(ticket, copy=True),
-                                                   self.ledger.site, self.logo)
-            except PrinterFault as fault:
-                self._fault(fault)
-                raise
-            finally:
-                self.refresh_lamps()
-                self._changed()
-            return f"{ticket.number} reprinted as COPY"
+            copy = self._ticket_print(self.ledger.ticket(self.last_ticket.id), copy=True)
+            self._print_for_technician(lambda: print_ticket_checked(self.printer, copy, self.ledger.site, self.logo))
+            return f"{copy.number} reprinted as COPY"
+
+    def _print_for_technician(self, job: Callable[[], PrinterHealth]) -> None:
+        """A technician's print job: its fault is reported like a ticket's, and raised for the reply."""
+        try:
+            self.health = job()
+        except PrinterFault as fault:
+            self._fault(fault)
+            raise
+        finally:
+            self.refresh_lamps()
+            self._changed()
 
     def _changed(self) -> None:
         for listener in self._on_change:

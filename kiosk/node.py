@@ -28,12 +28,12 @@ from giliran.errors import GiliranError
 from giliran.gpio import make_pin_factory
 from giliran.ledger import Ledger
 from giliran.mqtt import Credentials, MqttNode, credentials_for
+from giliran.press_guard import KeyGuard
 from giliran.protocol import TechCommand
 from giliran.watchdog import systemd_service
 from kiosk.buttons import CategoryButtons
 from kiosk.issuer import TicketIssuer
 from kiosk.lamps import Lamps
-from kiosk.presses import PressFilter
 from kiosk.service import LedgerService
 from printer.connection import build_printer, close_printer
 from printer.layout import load_logo
@@ -72,7 +72,7 @@ class KioskNode:
         self.lamps = Lamps(site, self.pin_factory)
         self.issuer = TicketIssuer(self.ledger, self.printer, self.lamps, self.service,
                                    logo=load_logo(site, site_path.parent if site_path else None))
-        self.presses = PressFilter(site.kiosk.debounce_ms / 1000, site.kiosk.cooldown_s, monotonic)
+        self.presses = KeyGuard(site.kiosk.debounce_ms / 1000, site.kiosk.cooldown_s, monotonic)
         self.buttons = CategoryButtons(site, self.pin_factory, self.presses, self.issuer.press)
         self.issuer.on_change(self.publish_status)
         self.service.on_tech("test_print", lambda _cmd: self.issuer.test_print())

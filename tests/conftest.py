@@ -125,3 +125,20 @@ def connect(broker: LocalBroker) -> Iterator:  # type: ignore[type-arg]
 def recorder() -> type[Recorder]:
     """The Recorder class, for tests that collect MQTT messages."""
     return Recorder
+
+
+@pytest.fixture
+def kiosk(broker: LocalBroker, tmp_path: Path, clock: FakeClock, connect):  # type: ignore[no-untyped-def]
+    """The kiosk's ledger served over the test broker (no buttons or printer): a LedgerService."""
+    from giliran.ledger import Ledger
+    from kiosk.service import LedgerService
+
+    ledger = Ledger(tmp_path / "ledger.sqlite", broker.site, clock)
+    service = LedgerService(ledger, connect("kiosk", "kiosk"))
+    try:
+        yield service
+    finally:
+        service.close()
+        # The broker lives for the whole module: leave no retained board for the next test.
+        service.mqtt.publish(service.mqtt.topics.board, b"", retain=True).wait(5)
+        ledger.close()

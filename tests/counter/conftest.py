@@ -13,10 +13,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from counter.node import CounterNode
 from giliran.config import SiteConfig
-from giliran.ledger import Ledger
 from hardware_sim.broker import LocalBroker
 from hardware_sim.counter_board import VirtualCounterBoard
-from kiosk.service import LedgerService
 
 ACCOUNTS = ("kiosk", "technician", "counter-1", "counter-3")
 
@@ -44,19 +42,6 @@ def forget_sessions(broker: LocalBroker) -> Iterator[None]:
         finally:
             client.disconnect()
             client.loop_stop()
-
-
-@pytest.fixture
-def kiosk(broker: LocalBroker, tmp_path: Path, clock, connect) -> Iterator[LedgerService]:  # type: ignore[no-untyped-def]
-    ledger = Ledger(tmp_path / "ledger.sqlite", broker.site, clock)
-    service = LedgerService(ledger, connect("kiosk", "kiosk"))
-    try:
-        yield service
-    finally:
-        service.close()
-        # The broker lives for the whole module: leave no retained board for the next test.
-        service.mqtt.publish(service.mqtt.topics.board, b"", retain=True).wait(5)
-        ledger.close()
 
 
 @pytest.fixture

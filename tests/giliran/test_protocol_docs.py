@@ -45,15 +45,6 @@ def test_the_documented_mosquitto_rr_line_calls_a_number(kiosk_with_ticket, brok
 
 
 @pytest.fixture
-def kiosk_with_ticket(broker, tmp_path: Path, clock, connect):  # type: ignore[no-untyped-def]
-    from giliran.ledger import Ledger
-    from kiosk.service import LedgerService
-
-    ledger = Ledger(tmp_path / "l.sqlite", broker.site, clock)
-    service = LedgerService(ledger, connect("kiosk", "kiosk"))
-    ledger.confirm(ledger.reserve("mykad").id)
-    try:
-        yield service
-    finally:
-        service.close()
-        ledger.close()
+def kiosk_with_ticket(kiosk):  # type: ignore[no-untyped-def]
+    kiosk.ledger.confirm(kiosk.ledger.reserve("mykad").id)
+    return kiosk

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -16,24 +15,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from counter.commands import CounterClient
 from giliran.errors import PublishRefused
-from giliran.ledger import Ledger
 from giliran.mqtt import Credentials
 from giliran.protocol import BoardState, CounterCommand, CounterReply, ErrorEvent, NodeStatus, decode
 from hardware_sim.broker import LocalBroker
 from kiosk.service import LedgerService
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def kiosk(broker: LocalBroker, tmp_path: Path, clock, connect) -> Iterator[LedgerService]:  # type: ignore[no-untyped-def]
-    ledger = Ledger(tmp_path / "ledger.sqlite", broker.site, clock)
-    service = LedgerService(ledger, connect("kiosk", "kiosk"))
-    try:
-        yield service
-    finally:
-        service.close()
-        ledger.close()
 
 
 def issue(service: LedgerService, category: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from counter.guard import KeyGuard
+from giliran.press_guard import KeyGuard
 
 
 class Clock:

@@ -1,4 +1,7 @@
-"""Which key edges are real presses: debounce and a key-repeat guard on an injected clock.
+"""Which button edges are real presses: debounce and a repeat guard on an injected clock.
+
+Shared by the kiosk's category buttons (the repeat guard is the cool-down
+that stops a child emptying the paper roll) and the counter keypads.
 
 gpiozero's mock pins ignore ``bounce_time``, and a worn key bounces or
 glitches while it is held, so the rules are ours, pure, and tested with a
@@ -8,9 +11,9 @@ clock the test moves:
   release edge is contact bounce (the key never really let go): dropped,
   not counted. This also covers glitches while a key is held down.
 - **repeat guard**: a press within ``repeat_s`` of the same key's last
-  accepted press is a nervous double press: dropped and counted in
-  ``ignored`` (reported in the node's status). Two quick Next presses would
-  otherwise call a customer and at once skip them.
+  accepted press is dropped and counted in ``ignored`` (reported in the
+  node's status). At a counter, two quick Next presses would otherwise call a
+  customer and at once skip them; at the kiosk, it is the ticket cool-down.
 
 Keys listed in ``free_keys`` (Transfer, which steps through its targets)
 have no repeat guard, only debounce.
