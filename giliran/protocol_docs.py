@@ -8,6 +8,7 @@ committed docs differ from what this module writes.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 from pathlib import Path
 
@@ -137,8 +138,19 @@ def protocol_markdown() -> str:
     return "".join(out)
 
 
+def _clean_descriptions(node: object) -> object:
+    """Dedent every ``description`` ourselves: msgspec 0.22 kept docstrings' indentation
+    and 0.23 removes it, so the generated files must not depend on the library's choice."""
+    if isinstance(node, dict):
+        return {key: inspect.cleandoc(value) if key == "description" and isinstance(value, str)
+                else _clean_descriptions(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_clean_descriptions(item) for item in node]
+    return node
+
+
 def schemas() -> dict[str, str]:
-    return {kind.__name__: json.dumps(msgspec.json.schema(kind), indent=2, sort_keys=True) + "\n"
+    return {kind.__name__: json.dumps(_clean_descriptions(msgspec.json.schema(kind)), indent=2, sort_keys=True) + "\n"
             for _, kind, _ in p.CATALOGUE}
 
 
