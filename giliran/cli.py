@@ -120,7 +120,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger_backup(args: argparse.Namespace) -> int:
-    from giliran.ledger import backup
+    from giliran.ledger_store import backup
 
     site = _site(args)
     tickets = backup(Path(site.site.ledger), Path(args.dest))

@@ -37,7 +37,7 @@ from pathlib import Path
 from giliran import estimate, rules
 from giliran.config import Category, SiteConfig
 from giliran.errors import LedgerError
-from giliran.ledger_store import SCHEMA, Call, CategoryLoad, CounterRow, Ticket, ticket_from_row
+from giliran.ledger_store import Call, CategoryLoad, CounterRow, Ticket, open_db, ticket_from_row
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,7 @@ class Ledger:
         self._site = site
         self._clock = clock
         self._lock = threading.RLock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path)
         with self._transaction():
             self._sync_counters()
             self._void_unprinted()
@@ -505,24 +499,6 @@ class Ledger:
     def _hours_text(self, cat: Category) -> str:
         hours = self._site.hours_of(cat)
         return f"{hours.open}-{hours.close} ({', '.join(hours.days)})"
-
-
-def backup(source: Path, target: Path) -> int:
-    """Copy a live ledger consistently (SQLite's online backup; WAL included); returns the tickets copied.
-
-    Safe while the kiosk runs: the copy is a snapshot of one committed state.
-    """
-    if not source.exists():
-        raise LedgerError("no_ledger", f"no ledger at {source}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-        return int(dst.execute("SELECT COUNT(*) FROM tickets").fetchone()[0])
-    finally:
-        dst.close()
-        src.close()
 
 
 def _marks(values: object) -> str:

@@ -203,7 +203,7 @@ def test_durability_settings(ledger: Ledger, tmp_path: Path) -> None:
 
 
 def test_backup_of_a_live_ledger_and_the_day_report(ledger: Ledger, tmp_path: Path, clock, site: SiteConfig) -> None:  # type: ignore[no-untyped-def]
-    from giliran.ledger import backup
+    from giliran.ledger_store import backup
     from giliran.report import build_report, format_report
 
     issue(ledger, "mykad")

@@ -17,6 +17,7 @@ from giliran import rules
 from giliran.config import SiteConfig, load_site
 from giliran.errors import LedgerError
 from giliran.ledger import Ledger
+from tests.giliran.invariants import check_invariants
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = load_site(ROOT / "examples" / "site.toml")
@@ -106,24 +107,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ledger = Ledger(self.dir / "ledger.sqlite", self.site, lambda: self.t)
 
     @invariant()
-    def no_number_issued_twice_in_a_day(self) -> None:
-        rows = self.ledger._db.execute("SELECT day, number FROM tickets").fetchall()
-        assert len(rows) == len({(r[0], r[1]) for r in rows})
-
-    @invariant()
-    def every_ticket_in_exactly_one_place(self) -> None:
-        db = self.ledger._db
-        states = dict(db.execute("SELECT id, state FROM tickets").fetchall())
-        serving = [r[0] for r in db.execute("SELECT current_ticket FROM counters WHERE current_ticket IS NOT NULL")]
-        assert len(serving) == len(set(serving)), "a ticket at two counters"
-        assert {i for i, s in states.items() if s == "called"} == set(serving), "called = being served somewhere"
-
-    @invariant()
-    def every_issued_number_has_an_event(self) -> None:
-        db = self.ledger._db
-        issued = {r[0] for r in db.execute("SELECT number FROM tickets WHERE state NOT IN ('printing', 'voided')")}
-        logged = {r[0] for r in db.execute("SELECT ticket FROM events WHERE kind = 'issued'")}
-        assert issued <= logged
+    def invariants_hold(self) -> None:
+        check_invariants(self.ledger._db)
 
 
 TestLedgerMachine = LedgerMachine.TestCase
