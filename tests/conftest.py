@@ -8,6 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# ./dev mutate runs the tests with --hypothesis-profile=mutate: no example database, so
+# an example that killed one mutant is not replayed against the next (repeatable scores).
+settings.register_profile("mutate", database=None)
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
