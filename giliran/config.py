@@ -198,6 +198,26 @@ class Counter(_Struct, frozen=True):
             raise ValueError("categories is empty; a counter serves at least one category")
 
 
+class RosterShift(_Struct, frozen=True):
+    """When a counter is expected to be staffed, on the ``days`` given: the estimated wait plans with it.
+
+    Counters without a shift here are planned from the event log (the same weekday of recent weeks).
+    """
+
+    counter: int
+    open: str
+    close: str
+    breaks: list[tuple[str, str]] = msgspec.field(default_factory=list)
+    days: list[Weekday] = msgspec.field(default_factory=lambda: list(WEEKDAYS))
+
+    def __post_init__(self) -> None:
+        if parse_clock(self.close) <= parse_clock(self.open):
+            raise ValueError(f"close {self.close!r} must be after open {self.open!r}")
+        for start, end in self.breaks:
+            if not parse_clock(self.open) <= parse_clock(start) < parse_clock(end) <= parse_clock(self.close):
+                raise ValueError(f"break [{start!r}, {end!r}] must lie within {self.open}-{self.close}")
+
+
 class UsbConnection(_Struct, frozen=True):
     vendor_id: int
     product_id: int
@@ -301,6 +321,7 @@ class SiteConfig(_Struct, frozen=True):
     displays: list[Display] = msgspec.field(default_factory=list)
     kiosk: Kiosk = msgspec.field(default_factory=Kiosk)
     broker: Broker = msgspec.field(default_factory=Broker)
+    roster: list[RosterShift] = msgspec.field(default_factory=list)
 
     def category(self, category_id: str) -> Category:
         for c in self.categories:
@@ -361,6 +382,9 @@ def _cross_reference_problems(cfg: SiteConfig) -> Iterator[str]:
         if cat.id in cat_ids and not cfg.counters_serving(cat.id) and cfg.counters:
             index = cfg.categories.index(cat)
             yield f"categories[{index}].id: no counter serves {cat.id!r}; its customers would wait forever"
+    for i, shift in enumerate(cfg.roster):
+        if shift.counter not in counter_ids:
+            yield f"roster[{i}].counter: no counter has id {shift.counter}"
     display_ids: set[str] = set()
     pa_zones: list[tuple[str, set[int]]] = []
     for i, disp in enumerate(cfg.displays):

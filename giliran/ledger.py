@@ -37,6 +37,7 @@ from pathlib import Path
 from giliran import estimate, rules
 from giliran.config import Category, SiteConfig
 from giliran.errors import LedgerError
+from giliran.estimate_inputs import read_queue_state
 from giliran.ledger_store import Call, CategoryLoad, CounterRow, Ticket, open_db, ticket_from_row
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ Clock = Callable[[], float]
 OPEN_STATES = ("printing", "waiting", "called")
 
 CALL_KINDS = ("called", "recalled")
-OBSERVED_WINDOW_S = 30 * 60
+BOARD_CACHE_S = 60.0
 
 
 class Ledger:
@@ -55,6 +56,7 @@ class Ledger:
         self._site = site
         self._clock = clock
         self._lock = threading.RLock()
+        self._board_cache: tuple[tuple[int, int], dict[str, estimate.Estimate]] | None = None
         self._db = open_db(path)
         with self._transaction():
             self._sync_counters()
@@ -124,7 +126,7 @@ class Ledger:
             seq = self._issued_today(cat) + 1
             number = f"{cat.prefix}{seq:03d}"
             ahead = self._waiting_ahead(cat.id, now)
-            est = self._estimate_s(cat, ahead)
+            est = self._estimate(cat.id).wait_s
             cur = self._db.execute(
                 "INSERT INTO tickets (day, prefix, seq, number, category, origin_category, issued_at,"
                 " state, ahead, est_wait_s) VALUES (?, ?, ?, ?, ?, ?, ?, 'printing', ?, ?)",
@@ -299,12 +301,15 @@ class Ledger:
         """Per category: how many wait, the estimated wait for a new ticket, can one be issued."""
         with self._lock:
             now = self.now()
+            estimates = self._board_estimates()
             return [
                 CategoryLoad(
                     cat.id,
-                    n := self._waiting_ahead(cat.id, now),
-                    self._estimate_s(cat, n),
+                    self._waiting_ahead(cat.id, now),
+                    (est := estimates[cat.id]).wait_s,
                     self.availability(cat.id) is None,
+                    opens_at=est.opens_at,
+                    no_counter=est.no_counter,
                 )
                 for cat in self._site.categories
             ]
@@ -312,8 +317,7 @@ class Ledger:
     def estimate_for(self, ticket: Ticket) -> float | None:
         """Estimated seconds until a waiting ticket is called, from its place in the queue."""
         with self._lock:
-            ahead = self._waiting_ahead(ticket.category, ticket.issued_at, exclude=ticket.id)
-            return self._estimate_s(self._category(ticket.category), ahead)
+            return self._estimate(ticket.category, ticket.id).wait_s
 
     def recent_calls(self, limit: int = 20) -> list[Call]:
         with self._lock:
@@ -468,33 +472,22 @@ class Ledger:
             (category_id, value),
         )
 
-    def _service_s(self, cat: Category) -> float:
-        """Mean recent service time of a category, or its configured default."""
-        rows = self._db.execute(
-            "SELECT finished_at - called_at FROM tickets WHERE category = ? AND state = 'done'"
-            " AND called_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
-            (cat.id, self._site.calling.service_time_window),
-        ).fetchall()
-        if len(rows) < 3:
-            return cat.service_min * 60.0
-        return sum(r[0] for r in rows) / len(rows)
-
-    def _estimate_s(self, cat: Category, ahead: int) -> float | None:
-        """See giliran.estimate: the smaller of the capacity model and the observed call rate."""
-        rows = {r["id"]: r for r in self._db.execute("SELECT id, state, current_ticket FROM counters")}
-        loads = [estimate.CounterLoad(tuple(c.categories), rows[c.id]["state"] == "open",
-                                      rows[c.id]["current_ticket"] is not None) for c in self._site.counters]
-        waiting = {r[0] for r in self._db.execute("SELECT DISTINCT category FROM tickets WHERE state = 'waiting'")}
-        weights = {c.id: c.weight for c in self._site.categories}
-        service_s = self._service_s(cat)
-        model = estimate.model_wait_s(cat.id, ahead, loads, waiting, weights, service_s)
+    def _queue_state(self) -> estimate.QueueState:
         now = self.now()
-        calls = [r[0] for r in self._db.execute(
-            "SELECT at FROM events WHERE kind = 'called' AND category = ? AND at >= ?",
-            (cat.id, now - OBSERVED_WINDOW_S),
-        )]
-        observed = estimate.observed_wait_s(ahead, calls, now, OBSERVED_WINDOW_S)
-        return estimate.estimate_wait_s(model, observed)
+        return read_queue_state(self._db, self._site, now, self.service_day(now))
+
+    def _estimate(self, category_id: str, ticket_id: int = estimate.NEW_TICKET) -> estimate.Estimate:
+        """What a ticket prints: the median of sampled forward runs (giliran.estimate)."""
+        return estimate.estimate(self._queue_state(), category_id, ticket_id)
+
+    def _board_estimates(self) -> dict[str, estimate.Estimate]:
+        """One deterministic run per category for the boards, cached until the ledger or the minute changes."""
+        now = self.now()
+        key = (self._db.execute("SELECT MAX(seq) FROM events").fetchone()[0], int(now // BOARD_CACHE_S))
+        if self._board_cache is None or self._board_cache[0] != key:
+            state = self._queue_state()
+            self._board_cache = (key, {c.id: estimate.estimate(state, c.id, runs=0) for c in self._site.categories})
+        return self._board_cache[1]
 
     def _hours_text(self, cat: Category) -> str:
         hours = self._site.hours_of(cat)

@@ -225,10 +225,14 @@ class CounterRow:
 
 @dataclass(frozen=True)
 class CategoryLoad:
+    """A category on the boards; ``opens_at`` when its counters open later, ``no_counter`` when none will today."""
+
     category: str
     waiting: int
     est_wait_s: float | None
     available: bool
+    opens_at: float | None = None
+    no_counter: bool = False
 
 
 def ticket_from_row(row: sqlite3.Row) -> Ticket:

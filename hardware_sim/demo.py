@@ -20,7 +20,7 @@ from giliran.config import SiteConfig, load_site
 from giliran.report import format_report
 from hardware_sim.office import SimClock, VirtualOffice
 from hardware_sim.runner import Event, ScenarioRunner
-from hardware_sim.scenario import Scenario, check_against_site, load_scenario
+from hardware_sim.scenario import Scenario, check_against_site, load_scenario, with_roster
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def run_demo(args: argparse.Namespace) -> int:
     voices = build_voices(site, out / "run" / "voices")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     clock = SimClock(scenario.at(scenario.start, site.site.zone) - 60)
-    with VirtualOffice(site, out / "run", clock=clock, voices_dir=voices) as office:
+    with VirtualOffice(with_roster(site, scenario), out / "run", clock=clock, voices_dir=voices) as office:
         print(f"  broker on 127.0.0.1:{office.broker.port}, kiosk, {len(office.counters)} counters, "
               f"{len(office.boards)} boards running")
         keeper = Keeper(office, out)

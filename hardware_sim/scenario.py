@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from giliran.config import SiteConfig, parse_clock
+from giliran.config import WEEKDAYS, RosterShift, SiteConfig, parse_clock
 from giliran.errors import ConfigError
 from giliran.validation import load_toml
 
@@ -112,6 +112,18 @@ class Scenario(_Struct, frozen=True, kw_only=True):
             return mean
         sigma2 = math.log(1 + (sd / mean) ** 2)
         return rng.lognormvariate(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
+
+
+def with_roster(site: SiteConfig, scenario: Scenario) -> SiteConfig:
+    """The site with the scenario's shifts as its planned roster for that weekday (what the rota says).
+
+    The estimate knows the plan, as a hall's supervisor would; it does not know the arrivals.
+    """
+    day = WEEKDAYS[scenario.date.weekday()]
+    kept = [r for r in site.roster if day not in r.days or r.counter not in {s.counter for s in scenario.shifts}]
+    planned = [RosterShift(counter=s.counter, open=s.open, close=s.close, breaks=list(s.pauses), days=[day])
+               for s in scenario.shifts]
+    return msgspec.structs.replace(site, roster=kept + planned)
 
 
 def check_against_site(scenario: Scenario, site: SiteConfig, source: str) -> None:

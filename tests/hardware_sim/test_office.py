@@ -13,7 +13,7 @@ from display.layout import now_parts
 from giliran.report import format_report
 from hardware_sim.office import SimClock, VirtualOffice
 from hardware_sim.runner import ScenarioRunner
-from hardware_sim.scenario import check_against_site, load_scenario
+from hardware_sim.scenario import check_against_site, load_scenario, with_roster
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,7 +84,7 @@ def test_peak_morning_scenario_priority_waits_less(site, tmp_path: Path) -> None
     scenario = load_scenario(path)
     check_against_site(scenario, site, str(path))
     clock = SimClock(scenario.at(scenario.start, site.site.zone) - 60)
-    with VirtualOffice(site, tmp_path, clock=clock, boards=False) as office:
+    with VirtualOffice(with_roster(site, scenario), tmp_path, clock=clock, boards=False) as office:
         report = ScenarioRunner(office, scenario, clock).run()
     print("\n" + format_report(report, scenario.target_wait_min))
     by = {c.category: c for c in report.categories}
