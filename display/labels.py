@@ -46,6 +46,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "no_data": {"ms": "Menunggu data", "en": "Waiting for data", "id": "Menunggu data"},
     "no_call": {"ms": "Belum ada panggilan", "en": "No calls yet", "id": "Belum ada panggilan"},
     "minutes": {"ms": "min", "en": "min", "id": "mnt"},
+    "from": {"ms": "dari", "en": "from", "id": "dari"},
+    "no_counter": {"ms": "Tiada kaunter hari ini", "en": "No counter today", "id": "Tak ada loket hari ini"},
 }
 
 WEEKDAYS: Mapping[str, Sequence[str]] = {
@@ -99,6 +101,10 @@ class Labels:
         """The date in the first language, e.g. 'Selasa, 24 November 2026'."""
         lang = self.languages[0] if self.languages[0] in WEEKDAYS else FALLBACK
         return f"{WEEKDAYS[lang][day.weekday()]}, {day.day} {MONTHS[lang][day.month - 1]} {day.year}"
+
+    def word(self, key: str) -> str:
+        """One of WORDS in the first language."""
+        return WORDS[key].get(self.languages[0]) or WORDS[key][FALLBACK]
 
     def minutes(self, minutes: float | None) -> str:
         """An estimated wait, rounded up to whole minutes (at least 1); '—' when the kiosk has none."""

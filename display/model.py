@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from display.labels import Labels
 from giliran.config import Display, SiteConfig
-from giliran.protocol import BoardState, CallView, CounterView
+from giliran.protocol import BoardState, CallView, CategoryView, CounterView
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,15 @@ class BoardModel:
     categories: tuple[CategoryRow, ...]
 
 
+def _est_wait(cat: CategoryView, labels: Labels, site: SiteConfig) -> str:
+    """Minutes; "from 09:00" while its counters are still to open; "No counter today" when none will serve it."""
+    if cat.no_counter:
+        return labels.word("no_counter")
+    if cat.serving_from is not None:
+        return f"{labels.word('from')} {cat.serving_from.astimezone(site.site.zone):%H:%M}"
+    return labels.minutes(cat.est_wait_min) if cat.waiting else "—"
+
+
 def zone_of(display: Display, site: SiteConfig) -> list[int]:
     """The counters a board covers: its ``counters`` list, or every counter when empty."""
     return list(display.counters) or [c.id for c in site.counters]
@@ -100,7 +109,7 @@ def board_model(state: BoardState, display: Display, site: SiteConfig, labels: L
             prefix=cat.prefix,
             names=tuple(labels.names(cat.name)),
             waiting=cat.waiting,
-            est_wait=labels.minutes(cat.est_wait_min) if cat.waiting else "—",
+            est_wait=_est_wait(cat, labels, site),
             available=cat.available,
         )
         for cat in state.categories

@@ -218,9 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from display.voices_build import add_voices_parser
     from hardware_sim.demo import add_demo_parser
+    from hardware_sim.seeds import add_scenario_parser
 
     add_voices_parser(sub)
     add_demo_parser(sub)
+    add_scenario_parser(sub)
 
     report = sub.add_parser("report", help="the day's report: waits per category, ratings per counter")
     _add_site(report)

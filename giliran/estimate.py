@@ -109,7 +109,7 @@ class Estimate:
 
 def estimate(state: QueueState, category: str, ticket_id: int = NEW_TICKET, runs: int = RUNS) -> Estimate:
     """What a ticket prints: the median of ``runs`` sampled runs (``runs=0``: the deterministic run)."""
-    opens_at, no_counter = _opening(state, category)
+    opens_at, no_counter = opening(state.counters, state.roster, category, state.now)
     if no_counter:
         return Estimate(None, None, True)
     if runs == 0:
@@ -149,16 +149,20 @@ def _seed(state: QueueState, category: str, ticket_id: int) -> int:
     return zlib.crc32(f"{category}:{ticket_id}:{state.now:.3f}:{len(state.waiting)}".encode())
 
 
-def _opening(state: QueueState, category: str) -> tuple[float | None, bool]:
-    """(When the first counter serving ``category`` is expected on shift if later than now, none left today)."""
-    serving = [c for c in state.counters if category in c.categories]
+def opening(counters: Sequence[CounterNow], roster: Mapping[int, tuple[Shift, ...]], category: str,
+            now: float) -> tuple[float | None, bool]:
+    """(When the first counter serving ``category`` is expected on shift, if later than now; none left today).
+
+    "None left today": no counter serving it is open and none has a shift still to come.
+    """
+    serving = [c for c in counters if category in c.categories]
     if any(c.state == "open" for c in serving):
         return None, False
-    starts = [max(s.start, state.now) for c in serving for s in state.roster.get(c.id, ()) if s.end > state.now]
+    starts = [max(s.start, now) for c in serving for s in roster.get(c.id, ()) if s.end > now]
     if not starts:
         return None, True
     first = min(starts)
-    return (first if first > state.now else None), False
+    return (first if first > now else None), False
 
 
 class _Run:
@@ -184,6 +188,7 @@ class _Run:
         self.seq = -2  # ids of customers still to come: below every real one
         for k in self.arrivals:
             self._pend(k)
+        self.lognormal: dict[ServiceTime, tuple[float, float]] = {}
         self.heap: list[tuple[float, int]] = []
         for c in state.counters:
             first = self._first_free(c)
@@ -242,14 +247,15 @@ class _Run:
         return t if any(self.queues[k] for k in self.counters[cid].categories) else None
 
     def _call(self, cid: int, t: float) -> rules.Candidate | None:
-        self._admit(t)
+        if self.coming and self.coming[0][0] <= t:
+            self._admit(t)
         heads = [q[0] for k in self.counters[cid].categories if (q := self.queues[k])]
-        choice = rules.choose(heads, self.s.rules, self.passes, t)
-        if choice is None:
+        if not heads:
             return None
-        self.passes[choice.category] = rules.charge(self.passes.get(choice.category, 0.0),
-                                                    self.s.rules[choice.category])
-        return self.queues[choice.category].popleft()
+        # One head is the rule's only possible choice; asking it would give the same answer, slower.
+        category = heads[0].category if len(heads) == 1 else rules.choose(heads, self.s.rules, self.passes, t).category  # type: ignore[union-attr]
+        self.passes[category] = rules.charge(self.passes.get(category, 0.0), self.s.rules[category])
+        return self.queues[category].popleft()
 
     def _service(self, category: str) -> float:
         """How long the counter is busy with one call, the time staff take to call the next included."""
@@ -262,11 +268,15 @@ class _Run:
         return self._sample(service) + self.s.call_gap_s
 
     def _sample(self, service: ServiceTime) -> float:
+        """A log-normal draw with the service's mean and spread."""
         assert self.rng is not None
         if service.sd_s <= 0:
             return service.mean_s
-        sigma2 = math.log(1 + (service.sd_s / service.mean_s) ** 2)
-        return self.rng.lognormvariate(math.log(service.mean_s) - sigma2 / 2, math.sqrt(sigma2))
+        params = self.lognormal.get(service)
+        if params is None:
+            sigma2 = math.log(1 + (service.sd_s / service.mean_s) ** 2)
+            params = self.lognormal[service] = (math.log(service.mean_s) - sigma2 / 2, math.sqrt(sigma2))
+        return math.exp(self.rng.gauss(*params))
 
     def _sampled_residual(self, service: ServiceTime, elapsed: float) -> float:
         for _ in range(8):  # a draw longer than what has passed, by rejection; the expectation if unlucky

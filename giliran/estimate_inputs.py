@@ -51,6 +51,13 @@ def read_queue_state(db: sqlite3.Connection, site: SiteConfig, now: float, day: 
     )
 
 
+def read_roster(db: sqlite3.Connection, site: SiteConfig, now: float, day: str,
+                ) -> tuple[tuple[CounterNow, ...], dict[int, tuple[Shift, ...]]]:
+    """Counters now and their roster for the rest of ``day``: enough to tell when a category is served."""
+    counters = _counters(db, site)
+    return counters, _roster(db, site, dt.date.fromisoformat(day), now, counters)
+
+
 def past_days(today: dt.date, weeks: int = HISTORY_WEEKS) -> list[str]:
     """The same weekday of the last ``weeks`` weeks, as service-day strings."""
     return [(today - dt.timedelta(weeks=k)).isoformat() for k in range(1, weeks + 1)]
@@ -98,7 +105,8 @@ def _staff(db: sqlite3.Connection, day: str) -> dict[str, float]:
     return {
         "no_show_share": len(no_shows) / len(finished) if len(finished) >= MIN_SEEN else 0.0,
         "no_show_s": statistics.fmean(no_shows) if no_shows else DEFAULT_NO_SHOW_S,
-        "call_gap_s": statistics.fmean(gaps) if len(gaps) >= MIN_SEEN else 0.0,
+        # The median: a counter back from a break shows one long gap that is not how fast staff call.
+        "call_gap_s": statistics.median(gaps) if len(gaps) >= MIN_SEEN else 0.0,
     }
 
 
@@ -111,7 +119,7 @@ def _roster(db: sqlite3.Connection, site: SiteConfig, today: dt.date, now: float
         f" AND day IN ({', '.join('?' * len(days))})", (*roster.COUNTER_KINDS, *days))]
     closed_today = {r[0] for r in db.execute(
         "SELECT counter FROM events WHERE kind = 'counter_closed' AND day = ?", (today.isoformat(),))}
-    hall_close = roster.at_clock(today, site.hours.close, zone)
+    hall_close = roster.span(today, site.hours, zone)[1]
     states = {c.id: c.state for c in counters}
     return roster.combine([c.id for c in counters], roster.planned(site, today),
                           roster.learned(history, today, zone, list(states)),
@@ -127,10 +135,7 @@ def _arrivals(db: sqlite3.Connection, site: SiteConfig, today: dt.date, now: flo
     seen_days = {r[0] for r in rows}
     out: dict[str, tuple[Rate, ...]] = {}
     for cat in site.categories:
-        hours = site.hours_of(cat)
-        opens, closes = roster.at_clock(today, hours.open, zone), roster.at_clock(today, hours.close, zone)
-        if closes <= opens:
-            closes += 86400.0
+        opens, closes = roster.span(today, site.hours_of(cat), zone)
         if seen_days:
             counts: dict[int, int] = {}
             for r in rows:

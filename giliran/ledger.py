@@ -37,7 +37,7 @@ from pathlib import Path
 from giliran import estimate, rules
 from giliran.config import Category, SiteConfig
 from giliran.errors import LedgerError
-from giliran.estimate_inputs import read_queue_state
+from giliran.estimate_inputs import read_queue_state, read_roster
 from giliran.ledger_store import Call, CategoryLoad, CounterRow, Ticket, open_db, ticket_from_row
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ class Ledger:
         self._clock = clock
         self._lock = threading.RLock()
         self._board_cache: tuple[tuple[int, int], dict[str, estimate.Estimate]] | None = None
+        self._roster_cache: tuple[tuple[int, int], tuple[tuple[estimate.CounterNow, ...],
+                                                         dict[int, tuple[estimate.Shift, ...]]]] | None = None
         self._db = open_db(path)
         with self._transaction():
             self._sync_counters()
@@ -102,7 +104,11 @@ class Ledger:
     # --- customer side --------------------------------------------------------
 
     def availability(self, category_id: str) -> str | None:
-        """Why a category cannot issue a ticket now ('closed', 'quota_full'), or None."""
+        """Why a category cannot issue a ticket now ('closed', 'quota_full', 'no_counter'), or None.
+
+        'no_counter': no counter serving it is open or still expected today (see ``opening``), so a
+        ticket would never be called; the kiosk treats it as closed.
+        """
         with self._lock:
             cat = self._category(category_id)
             now = self.now()
@@ -110,7 +116,22 @@ class Ledger:
                 return "closed"
             if cat.quota is not None and self._issued_today(cat) >= cat.quota:
                 return "quota_full"
+            if self.opening(category_id)[1]:
+                return "no_counter"
             return None
+
+    def opening(self, category_id: str) -> tuple[float | None, bool]:
+        """(When a counter serving the category is expected to open, if later; no counter left today).
+
+        From the counters' states and the roster (giliran.roster); cached until the ledger or the minute changes.
+        """
+        with self._lock:
+            now = self.now()
+            key = (self._last_seq(), int(now // BOARD_CACHE_S))
+            if self._roster_cache is None or self._roster_cache[0] != key:
+                self._roster_cache = (key, read_roster(self._db, self._site, now, self.service_day(now)))
+            counters, planned = self._roster_cache[1]
+            return estimate.opening(counters, planned, category_id, now)
 
     def reserve(self, category_id: str) -> Ticket:
         """Durably take the next number of a category, in state 'printing'."""
@@ -121,6 +142,8 @@ class Ledger:
                 raise LedgerError("closed", f"{_en(cat)} is closed now; hours are {self._hours_text(cat)}")
             if reason == "quota_full":
                 raise LedgerError("quota_full", f"{_en(cat)} has issued its daily quota of {cat.quota} tickets")
+            if reason == "no_counter":
+                raise LedgerError("no_counter", f"no counter is serving {_en(cat)} for the rest of today")
             now = self.now()
             day = self.service_day(now)
             seq = self._issued_today(cat) + 1
@@ -472,6 +495,9 @@ class Ledger:
             (category_id, value),
         )
 
+    def _last_seq(self) -> int:
+        return int(self._db.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
+
     def _queue_state(self) -> estimate.QueueState:
         now = self.now()
         return read_queue_state(self._db, self._site, now, self.service_day(now))
@@ -483,7 +509,7 @@ class Ledger:
     def _board_estimates(self) -> dict[str, estimate.Estimate]:
         """One deterministic run per category for the boards, cached until the ledger or the minute changes."""
         now = self.now()
-        key = (self._db.execute("SELECT MAX(seq) FROM events").fetchone()[0], int(now // BOARD_CACHE_S))
+        key = (self._last_seq(), int(now // BOARD_CACHE_S))
         if self._board_cache is None or self._board_cache[0] != key:
             state = self._queue_state()
             self._board_cache = (key, {c.id: estimate.estimate(state, c.id, runs=0) for c in self._site.categories})
@@ -503,5 +529,6 @@ def _en(cat: Category) -> str:
 
 
 def minutes(seconds: float | None) -> float | None:
-    """Seconds to whole minutes for people (rounded up, at least 1 once anyone waits)."""
-    return None if seconds is None else float(math.ceil(seconds / 60.0))
+    """Seconds to whole minutes for people: the nearest minute, at least 1 (rounding up would add half a
+    minute to every estimate; giliran.estimate_score scores exactly this figure)."""
+    return None if seconds is None else float(max(1, math.floor(seconds / 60.0 + 0.5)))

@@ -119,6 +119,10 @@ class CategoryView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     waiting: int
     est_wait_min: float | None
     available: bool
+    serving_from: dt.datetime | None = None
+    """Set when no counter serving it is open yet: the first is expected then ("from 09:00")."""
+    no_counter: bool = False
+    """No counter is serving it for the rest of today."""
 
 
 class CallView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from giliran.config import WEEKDAYS, SiteConfig, parse_clock
+from giliran.config import WEEKDAYS, Hours, SiteConfig, parse_clock
 from giliran.estimate import Shift
 
 SLOT_S = 300
@@ -42,6 +42,12 @@ class CounterEvent:
 def at_clock(day: dt.date, clock: str, zone: ZoneInfo) -> float:
     """Epoch seconds of a wall-clock time on a day at the site."""
     return dt.datetime.combine(day, parse_clock(clock), zone).timestamp()
+
+
+def span(day: dt.date, hours: Hours, zone: ZoneInfo) -> tuple[float, float]:
+    """Epoch seconds of opening and closing on a service day (a close before the open is after midnight)."""
+    opens, closes = at_clock(day, hours.open, zone), at_clock(day, hours.close, zone)
+    return opens, closes + (86400.0 if closes <= opens else 0.0)
 
 
 def planned(site: SiteConfig, day: dt.date) -> dict[int, tuple[Shift, ...]]:

@@ -49,6 +49,8 @@ def board_state(ledger: Ledger) -> BoardState:
                 waiting=loads[cat.id].waiting,
                 est_wait_min=minutes(loads[cat.id].est_wait_s),
                 available=loads[cat.id].available,
+                serving_from=_utc(at) if (at := loads[cat.id].opens_at) is not None else None,
+                no_counter=loads[cat.id].no_counter,
             )
             for cat in site.categories
         ],

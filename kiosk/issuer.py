@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
@@ -137,7 +138,13 @@ class TicketIssuer:
             ahead=ticket.ahead or 0,
             est_wait_min=minutes(ticket.est_wait_s),
             copy=copy,
+            serving_from=self._serving_from(ticket) if not copy else None,
         )
+
+    def _serving_from(self, ticket: Ticket) -> dt.time | None:
+        """The local time its first counter opens, when that is still to come (the ticket says "from 09:00")."""
+        opens_at = self.ledger.opening(ticket.category)[0]
+        return None if opens_at is None else self.ledger.local(opens_at).time()
 
     # --- printer faults and recovery -------------------------------------------------
 

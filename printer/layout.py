@@ -48,7 +48,8 @@ class TicketPrint:
     """What one queue ticket says. The ledger fills it in; :func:`draw_ticket` draws it.
 
     ``issued_at`` is local wall-clock time in the site's zone. ``est_wait_min`` is
-    None when the ledger cannot estimate yet (the ticket then says so). ``copy``
+    None when the ledger cannot estimate yet (the ticket then says so). ``serving_from``
+    is the local time the first counter for it opens, when that is still to come. ``copy``
     marks a reprint, so two customers cannot both show an "original".
     """
 
@@ -59,6 +60,7 @@ class TicketPrint:
     ahead: int
     est_wait_min: float | None
     copy: bool = False
+    serving_from: dt.time | None = None
 
     def __post_init__(self) -> None:
         if not self.number.strip():
@@ -186,6 +188,8 @@ def draw_ticket(p: Escpos, ticket: TicketPrint, site: SiteConfig, logo: Image.Im
         sheet.phrases("ahead_none", bold=True)
     else:
         sheet.phrases("ahead_one" if ticket.ahead == 1 else "ahead", n=ticket.ahead, bold=True)
+    if ticket.serving_from is not None:
+        sheet.phrases("serving_from", bold=True, t=ticket.serving_from.strftime("%H:%M"))
     if ticket.est_wait_min is None:
         sheet.phrases("wait_unknown")
     else:

@@ -40,6 +40,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "Estimated wait: ~{n} min",
         "id": "Perkiraan waktu tunggu: ~{n} menit",
     },
+    "serving_from": {
+        "ms": "Kaunter dibuka dari {t}",
+        "en": "Counters open from {t}",
+        "id": "Loket buka dari {t}",
+    },
     "wait_unknown": {
         "ms": "Anggaran masa menunggu: belum diketahui",
         "en": "Estimated wait: not known yet",

@@ -79,3 +79,13 @@ def test_board_model_estimated_wait_words(site: SiteConfig) -> None:
                                  strict=True)]
     m = model(site, "hall", msgspec.structs.replace(base, categories=cats))
     assert [r.est_wait for r in m.categories][:4] == ["—", "~13 min", "—", "~1 min"]
+
+
+def test_board_model_says_from_when_and_no_counter_today(site: SiteConfig) -> None:
+    base = sample_board(site, NOW)
+    nine = dt.datetime(2026, 11, 24, 9, 0, tzinfo=site.site.zone).astimezone(dt.UTC)
+    cats = [msgspec.structs.replace(base.categories[0], waiting=3, est_wait_min=40, serving_from=nine),
+            msgspec.structs.replace(base.categories[1], waiting=0, est_wait_min=None, no_counter=True),
+            *base.categories[2:]]
+    m = model(site, "hall", msgspec.structs.replace(base, categories=cats))
+    assert [r.est_wait for r in m.categories][:2] == ["dari 09:00", "Tiada kaunter hari ini"]

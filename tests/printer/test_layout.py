@@ -197,6 +197,17 @@ def test_copy_marker_and_people_ahead_and_unknown_wait(make_sim: MakeSim, site: 
     assert " SALINAN / COPY" not in second
 
 
+def test_a_service_whose_counters_open_later_says_from_when(make_sim: MakeSim, site: SiteConfig,
+                                                            ticket: TicketPrint) -> None:
+    sim = make_sim(site)
+    draw_ticket(sim, dataclasses.replace(ticket, ahead=2, est_wait_min=41.0, serving_from=dt.time(9, 0)), site)
+    draw_ticket(sim, ticket, site)
+    later, now = (t.splitlines() for t in sim.tickets())
+    assert {"Kaunter dibuka dari 09:00", "Counters open from 09:00", "Estimated wait: ~41 min"} <= set(later)
+    assert later.index("Counters open from 09:00") < later.index("Estimated wait: ~41 min")
+    assert not any("dari" in line or "open from" in line for line in now)
+
+
 def test_indonesian_site_prints_indonesian_phrases(make_sim: MakeSim, site: SiteConfig, ticket: TicketPrint) -> None:
     names = {"id": "Kantor Imigrasi Jakarta", "en": "Jakarta Immigration Office"}
     indonesian = msgspec.structs.replace(
