@@ -56,6 +56,7 @@ class CategoryRow:
     waiting: int
     est_wait: str
     available: bool
+    no_counter: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def board_model(state: BoardState, display: Display, site: SiteConfig, labels: L
             names=tuple(labels.names(cat.name)),
             waiting=cat.waiting,
             est_wait=_est_wait(cat, labels, site),
+            no_counter=cat.no_counter,
             available=cat.available,
         )
         for cat in state.categories

@@ -243,7 +243,9 @@ def _category_row(p: Painter, parts: WaitingRow, row: CategoryRow) -> None:
     p.text(row.prefix, badge.inflate(-badge.w // 4, -badge.h // 5), t.badge_text, bold=True, align="center")
     p.lines(row.names, parts.names, [t.text, t.muted])
     p.number(str(row.waiting), parts.count, t.number)
-    if row.available:
+    if row.no_counter:
+        p.text(row.est_wait, parts.est, t.closed, bold=True, align="right")  # "No counter today"
+    elif row.available:
         p.text(row.est_wait, parts.est, t.text, align="right")
     else:
         p.text(p.labels.both("closed"), parts.est, t.closed, bold=True, align="right")
