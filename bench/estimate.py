@@ -1,7 +1,7 @@
 """Estimate benchmark: CPU per ticket estimate and per board refresh, through a peak morning.
 
 Run: ``.venv/bin/python -m bench.estimate`` (no broker: the ledger alone).
-The ledger holds 4 past weeks of the scenario (as a hall would) and replays
+The ledger holds 8 past weeks of the scenario (as a hall would) and replays
 its arrivals; counters call as they come free. At every arrival it measures,
 in CPU time of this process: the estimate a new ticket prints (reading the
 inputs from the ledger, then the median of 21 sampled forward runs) and a
@@ -73,7 +73,7 @@ def measure(scenario_path: Path, weeks: int) -> tuple[list[float], list[float], 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default=str(ROOT / "examples" / "scenarios" / "peak-morning.toml"))
-    parser.add_argument("--history-weeks", type=int, default=4)
+    parser.add_argument("--history-weeks", type=int, default=8)
     args = parser.parse_args()
     ticket_s, board_s, most = measure(Path(args.scenario), args.history_weeks)
     ticket, board = summary_ms(ticket_s), summary_ms(board_s)

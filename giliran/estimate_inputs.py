@@ -20,12 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import statistics
+from dataclasses import dataclass
 
 from giliran import roster, rules
 from giliran.config import SiteConfig
 from giliran.estimate import CounterNow, QueueState, Rate, ServiceTime, Shift
 
-HISTORY_WEEKS = 4
+HISTORY_WEEKS = 8
 RECENT = 40
 MIN_SEEN = 3
 DEFAULT_NO_SHOW_S = 120.0
@@ -33,8 +34,35 @@ RECENT_RATE_S = 3600.0
 SPREAD = 0.3  # service time sd as a share of the mean when too few services were seen
 
 
-def read_queue_state(db: sqlite3.Connection, site: SiteConfig, now: float, day: str) -> QueueState:
-    """The ledger as the estimate sees it at ``now`` (``day``: the service day ``now`` belongs to)."""
+@dataclass(frozen=True)
+class Profile:
+    """Tickets per (category, local hour) over ``days`` past same-weekday days; fixed for a whole day."""
+
+    counts: dict[tuple[str, int], int]
+    days: int
+
+
+def read_profile(db: sqlite3.Connection, site: SiteConfig, day: str) -> Profile:
+    """The arrival history of the same weekday of the last HISTORY_WEEKS weeks (an indexed range of days)."""
+    days = past_days(dt.date.fromisoformat(day))
+    zone = site.site.zone
+    counts: dict[tuple[str, int], int] = {}
+    seen: set[str] = set()
+    for past, category, issued_at in db.execute(
+            f"SELECT day, origin_category, issued_at FROM tickets WHERE day IN ({', '.join('?' * len(days))})"
+            " AND state != 'voided'", days):
+        seen.add(past)
+        key = (category, dt.datetime.fromtimestamp(issued_at, zone).hour)
+        counts[key] = counts.get(key, 0) + 1
+    return Profile(counts, len(seen))
+
+
+def read_queue_state(db: sqlite3.Connection, site: SiteConfig, now: float, day: str,
+                     profile: Profile | None = None) -> QueueState:
+    """The ledger as the estimate sees it at ``now`` (``day``: the service day ``now`` belongs to).
+
+    ``profile``: ``read_profile`` for the day, if the caller keeps it (it changes only when the day does).
+    """
     today = dt.date.fromisoformat(day)
     counters = _counters(db, site)
     return QueueState(
@@ -46,7 +74,7 @@ def read_queue_state(db: sqlite3.Connection, site: SiteConfig, now: float, day: 
         counters=counters,
         service=_service_times(db, site),
         roster=_roster(db, site, today, now, counters),
-        arrivals=_arrivals(db, site, today, now),
+        arrivals=_arrivals(db, site, today, now, profile or read_profile(db, site, day)),
         **_staff(db, day),
     )
 
@@ -126,25 +154,16 @@ def _roster(db: sqlite3.Connection, site: SiteConfig, today: dt.date, now: float
                           roster.fallback(states, closed_today, now, hall_close))
 
 
-def _arrivals(db: sqlite3.Connection, site: SiteConfig, today: dt.date, now: float) -> dict[str, tuple[Rate, ...]]:
+def _arrivals(db: sqlite3.Connection, site: SiteConfig, today: dt.date, now: float,
+              profile: Profile) -> dict[str, tuple[Rate, ...]]:
     zone = site.site.zone
-    days = past_days(today)
-    rows = db.execute(
-        f"SELECT day, origin_category, issued_at FROM tickets WHERE day IN ({', '.join('?' * len(days))})"
-        " AND state != 'voided'", days).fetchall()
-    seen_days = {r[0] for r in rows}
+    base = roster.at_clock(today, "00:00", zone)
     out: dict[str, tuple[Rate, ...]] = {}
     for cat in site.categories:
         opens, closes = roster.span(today, site.hours_of(cat), zone)
-        if seen_days:
-            counts: dict[int, int] = {}
-            for r in rows:
-                if r[1] == cat.id:
-                    hour = dt.datetime.fromtimestamp(r[2], zone).hour
-                    counts[hour] = counts.get(hour, 0) + 1
-            base = roster.at_clock(today, "00:00", zone)
-            rates = [Rate(max(base + h * 3600.0, opens), min(base + (h + 1) * 3600.0, closes), n / len(seen_days))
-                     for h, n in sorted(counts.items())]
+        if profile.days:
+            rates = [Rate(max(base + h * 3600.0, opens), min(base + (h + 1) * 3600.0, closes), n / profile.days)
+                     for (k, h), n in sorted(profile.counts.items()) if k == cat.id]
         else:
             since = max(now - RECENT_RATE_S, opens)
             n = db.execute("SELECT COUNT(*) FROM tickets WHERE day = ? AND origin_category = ? AND issued_at >= ?"

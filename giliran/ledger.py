@@ -37,7 +37,7 @@ from pathlib import Path
 from giliran import estimate, rules
 from giliran.config import Category, SiteConfig
 from giliran.errors import LedgerError
-from giliran.estimate_inputs import read_queue_state, read_roster
+from giliran.estimate_inputs import Profile, read_profile, read_queue_state, read_roster
 from giliran.ledger_store import Call, CategoryLoad, CounterRow, Ticket, open_db, ticket_from_row
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class Ledger:
         self._clock = clock
         self._lock = threading.RLock()
         self._board_cache: tuple[tuple[int, int], dict[str, estimate.Estimate]] | None = None
+        self._profile: tuple[str, Profile] | None = None  # past weeks' arrivals: fixed for a service day
         self._roster_cache: tuple[tuple[int, int], tuple[tuple[estimate.CounterNow, ...],
                                                          dict[int, tuple[estimate.Shift, ...]]]] | None = None
         self._db = open_db(path)
@@ -500,7 +501,10 @@ class Ledger:
 
     def _queue_state(self) -> estimate.QueueState:
         now = self.now()
-        return read_queue_state(self._db, self._site, now, self.service_day(now))
+        day = self.service_day(now)
+        if self._profile is None or self._profile[0] != day:
+            self._profile = (day, read_profile(self._db, self._site, day))
+        return read_queue_state(self._db, self._site, now, day, self._profile[1])
 
     def _estimate(self, category_id: str, ticket_id: int = estimate.NEW_TICKET) -> estimate.Estimate:
         """What a ticket prints: the median of sampled forward runs (giliran.estimate)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from display.voices_build import build_voice_pack
 from giliran.config import SiteConfig, load_site
 from giliran.report import format_report
+from hardware_sim.history import write_history
 from hardware_sim.office import SimClock, VirtualOffice
 from hardware_sim.runner import Event, ScenarioRunner
 from hardware_sim.scenario import Scenario, check_against_site, load_scenario, with_roster
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_SITE = ROOT / "examples" / "site.toml"
 PEAK = ROOT / "examples" / "scenarios" / "peak-morning.toml"
 TICKETS_KEPT = 6
+HISTORY_WEEKS = 8
 ANNOUNCEMENTS_KEPT = 12
 
 
@@ -58,7 +60,9 @@ def run_demo(args: argparse.Namespace) -> int:
     voices = build_voices(site, out / "run" / "voices")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     clock = SimClock(scenario.at(scenario.start, site.site.zone) - 60)
-    with VirtualOffice(with_roster(site, scenario), out / "run", clock=clock, voices_dir=voices) as office:
+    planned = with_roster(site, scenario)
+    write_history(out / "run" / "ledger.sqlite", planned, scenario, HISTORY_WEEKS)  # a hall with two months behind it
+    with VirtualOffice(planned, out / "run", clock=clock, voices_dir=voices) as office:
         print(f"  broker on 127.0.0.1:{office.broker.port}, kiosk, {len(office.counters)} counters, "
               f"{len(office.boards)} boards running")
         keeper = Keeper(office, out)

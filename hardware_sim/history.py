@@ -1,11 +1,11 @@
 """Past weeks of a scenario written into a fresh ledger, so the estimate can learn as in a real hall.
 
-A hall that has run for a month knows its Tuesdays: the arrival profile and
+A hall that has run for two months knows its Tuesdays: the arrival profile and
 the counter roster are learned from the same weekday of recent weeks
 (giliran.estimate_inputs). A scenario starts from an empty ledger, so
 ``write_history`` adds ``weeks`` past days of the same scenario with other
 seeds: each customer as a finished ticket, each shift as counter events.
-Rows go in with SQL in one transaction (a month in milliseconds); the
+Rows go in with SQL in one transaction (two months in milliseconds); the
 ledger is opened once first so its schema exists.
 """
 

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_seeds(site: SiteConfig, scenario: Scenario, seeds: list[int], workdir: Path, history_weeks: int = 4,
+def run_seeds(site: SiteConfig, scenario: Scenario, seeds: list[int], workdir: Path, history_weeks: int = 8,
               progress: Callable[[str], None] = lambda line: None) -> list[Report]:
     """Replay ``scenario`` once per seed, after ``history_weeks`` past weeks (hardware_sim.history)."""
     reports = []
@@ -74,7 +74,7 @@ def add_scenario_parser(sub: argparse._SubParsersAction) -> None:  # type: ignor
     run.add_argument("--site", default=str(ROOT / "examples" / "site.toml"), help="site file (default: %(default)s)")
     run.add_argument("--seeds", type=int, default=1, help="how many seeds (default: %(default)s)")
     run.add_argument("--first-seed", type=int, help="first seed (default: the scenario's own)")
-    run.add_argument("--history-weeks", type=int, default=4,
+    run.add_argument("--history-weeks", type=int, default=8,
                      help="past weeks of the scenario in the ledger first, to learn from (default: %(default)s)")
     run.add_argument("--out", help="also write the pooled table to this Markdown file")
     run.set_defaults(func=cmd_scenario_run)
