@@ -104,7 +104,7 @@ def _service_times(db: sqlite3.Connection, site: SiteConfig) -> dict[str, Servic
     for cat in site.categories:
         seen = [r[0] for r in db.execute(
             "SELECT finished_at - called_at FROM tickets WHERE state = 'done' AND category = ?"
-            " AND called_at IS NOT NULL ORDER BY issued_at DESC LIMIT ?",  # the (state, category, issued_at) index
+            " AND called_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",  # the tickets_served index
             (cat.id, site.calling.service_time_window))]
         if len(seen) < MIN_SEEN:
             out[cat.id] = ServiceTime(cat.service_min * 60.0, cat.service_min * 60.0 * SPREAD)
