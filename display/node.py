@@ -10,7 +10,8 @@ kiosk's status is offline, or when the board state is older than
 Example (the simulator does this offscreen, with a WAV recorder as the PA)::
 
     node = DisplayNode(site, "hall", credentials, surface, player=WavRecorder(folder, clock))
-    node.start(); node.frame()    # call frame() ~20 times a second
+    node.start()
+    present_loop(node.frame, present, node.pacer, stop)   # each tick, and at once on a new state
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pygame
 from display.announcer import Announcer
 from display.audio import MixerPlayer, Player
 from display.board import BoardView
+from display.frames import FRAME_S, FramePacer, present_loop
 from display.voice_pack import load_voices
 from giliran.config import SiteConfig
 from giliran.errors import GiliranError, ProtocolError
@@ -48,7 +50,6 @@ from giliran.watchdog import ConnectionGrace, systemd_service
 log = logging.getLogger(__name__)
 
 STALE_S = 150.0
-FRAME_S = 0.05
 BROKER_GRACE_S = 600.0
 DEFAULT_VOICES = Path(os.environ.get("GILIRAN_VOICES", "/var/lib/giliran/voices"))
 
@@ -73,6 +74,8 @@ class DisplayNode:
         self.surface = surface
         self._clock = clock
         self.view = BoardView(self.config, site, surface, clock=clock)
+        #: When the next frame is due: each tick, and at once when a board state arrives.
+        self.pacer = FramePacer(FRAME_S, clock)
         self.announcer: Announcer | None = None
         if self.config.pa:
             packs = load_voices(voices_dir, site.site.languages, {c.prefix for c in site.categories})
@@ -111,10 +114,11 @@ class DisplayNode:
         except ProtocolError as exc:
             self._error("bad_payload", str(exc), msg.topic)
             return
-        with self._lock:
+        self.view.update_state(state)
+        with self._lock:  # after the view: a frame that sees this state draws it
             self._state_at = self._clock()
             self.state = state
-        self.view.update_state(state)
+        self.pacer.wake()
         if self.announcer is not None:
             self.announcer.on_board(state.calls)
 
@@ -224,15 +228,14 @@ def run_display(site: SiteConfig, display_id: str, credentials_dir: Path, voices
     node.start()
     try:
         with systemd_service(f"board {display_id} of site {site.site.id}", checks=[grace]) as watchdog:
-            while not stop.is_set():
+
+            def each_frame() -> None:
                 for event in pygame.event.get():
                     if event.type == pygame.QUIT:
                         stop.set()
-                rects = node.frame()
-                if rects:
-                    pygame.display.update(rects)
                 watchdog.tick()
-                stop.wait(FRAME_S)
+
+            present_loop(node.frame, pygame.display.update, node.pacer, stop, each_frame)
     finally:
         node.close()
         pygame.quit()
