@@ -30,12 +30,13 @@ import pygame
 from pygame import Rect
 
 from display.labels import Labels
-from display.layout import BoardLayout, board_layout
+from display.layout import BoardLayout, board_layout, counter_tiles
 from display.model import BoardModel, board_model
 from display.render import (
     Painter,
     draw_banner,
     draw_clock,
+    draw_counter_tile,
     draw_counters,
     draw_no_data,
     draw_notice,
@@ -195,8 +196,14 @@ class BoardView:
         slots, cols = self._display.recent_calls, 3 if layout.portrait else 2
         yield ("recent", layout.recent, (model.recent, online),
                lambda: draw_recent(data, layout.recent, model.recent, slots, cols))
-        yield ("counters", layout.counters, (model.counters, online),
-               lambda: draw_counters(data, layout.counters, model.counters))
+        # The panel, then each tile on its own: a call redraws one tile. A tile's key holds the
+        # panel's, so whatever repaints the panel repaints every tile after it.
+        panel = (len(model.counters), online)
+        yield "counters", layout.counters, panel, lambda: draw_counters(data, layout.counters)
+        tiles = counter_tiles(layout.counters, len(model.counters), layout.unit)
+        for i, (cell, tile) in enumerate(zip(tiles, model.counters, strict=True)):
+            yield (f"counter{i}", cell.cell, (tile, panel),
+                   lambda cell=cell, tile=tile: draw_counter_tile(data, cell, tile))  # type: ignore[misc]
         yield ("waiting", layout.waiting, (model.categories, online),
                lambda: draw_waiting(data, layout.waiting, model.categories))
 

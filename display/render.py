@@ -25,7 +25,6 @@ from display.labels import Labels
 from display.layout import (
     Tile,
     WaitingRow,
-    counter_tiles,
     now_parts,
     panel_parts,
     recent_cells,
@@ -194,14 +193,16 @@ def draw_recent(p: Painter, rect: Rect, calls: Sequence[RecentCall], slots: int,
         p.text(call.counter, counter, t.text, align="right")
 
 
-def draw_counters(p: Painter, rect: Rect, tiles: Sequence[CounterTile]) -> None:
-    """One tile per zone counter: its name and the number it serves, or why none."""
+def draw_counters(p: Painter, rect: Rect) -> None:
+    """The counters panel without its tiles (draw_counter_tile draws each, in ``counter_tiles``' cells).
+
+    A call changes one counter's tile, and the board redraws that tile alone.
+    """
     _titled_panel(p, rect, f"{p.labels.both('counter')}  ·  {p.labels.both('number')}")
-    for parts, tile in zip(counter_tiles(rect, len(tiles), p.unit), tiles, strict=True):
-        _counter_tile(p, parts, tile)
 
 
-def _counter_tile(p: Painter, parts: Tile, tile: CounterTile) -> None:
+def draw_counter_tile(p: Painter, parts: Tile, tile: CounterTile) -> None:
+    """One zone counter: its name and the number it serves, or why none; covers its whole cell."""
     t = p.theme
     state_colour = {"paused": t.paused, "closed": t.closed}.get(tile.state)
     p.tile(parts.cell)
