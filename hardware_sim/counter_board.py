@@ -14,6 +14,7 @@ Example::
         ...
         board.wait_for("A001  3")       # the line as the board shows it, terminator stripped
         board.received()                # every byte, e.g. b'WAIT  3\\r\\nA001  3\\r\\n'
+        board.lines_at()                # [(clock() when the line was complete, 'WAIT  3'), ...]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import logging
 import os
 import select
 import threading
+import time
 import tty
 from collections.abc import Callable
 from pathlib import Path
@@ -32,9 +34,11 @@ log = logging.getLogger(__name__)
 class VirtualCounterBoard:
     """A pluggable pty number board; ``close()`` (or ``with``) stops its reader thread."""
 
-    def __init__(self, path: Path, *, plugged: bool = True) -> None:
+    def __init__(self, path: Path, *, plugged: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = path
+        self._clock = clock
         self._data = bytearray()
+        self._line_at: list[float] = []
         self._changed = threading.Condition()
         self._fds: tuple[int, int, int, int] | None = None
         self._thread: threading.Thread | None = None
@@ -90,6 +94,11 @@ class VirtualCounterBoard:
         """Every complete line received, terminators stripped."""
         return [raw.rstrip("\r") for raw in self.received().decode("ascii", "replace").split("\n")[:-1]]
 
+    def lines_at(self) -> list[tuple[float, str]]:
+        """Every complete line with the ``clock()`` reading when its last byte arrived (for benchmarks)."""
+        with self._changed:
+            return list(zip(self._line_at, self.lines(), strict=True))
+
     def shown(self) -> str | None:
         """The line the board shows now (the last complete one)."""
         lines = self.lines()
@@ -113,6 +122,8 @@ class VirtualCounterBoard:
             except OSError as exc:
                 log.debug("counter board read: %s", exc)
                 continue
+            at = self._clock()
             with self._changed:
                 self._data += data
+                self._line_at += [at] * data.count(b"\n")
                 self._changed.notify_all()
