@@ -61,9 +61,15 @@ class Painter:
         return max(1, round(n * self.unit))
 
     def panel(self, rect: Rect, colour: Colour, border: Colour | None = None) -> None:
-        """A rounded panel on the board background; the region is cleared first."""
-        pygame.draw.rect(self.surface, self.theme.background, rect)
+        """A rounded panel on the board background; it covers its whole rect.
+
+        Only the four corners outside the rounding are cleared to the background: the
+        panel covers the rest, and filling a large rect twice costs a millisecond.
+        """
         radius = self.px(14)
+        for x in (rect.left, rect.right - radius):
+            for y in (rect.top, rect.bottom - radius):
+                pygame.draw.rect(self.surface, self.theme.background, (x, y, radius, radius))
         pygame.draw.rect(self.surface, colour, rect, border_radius=radius)
         if border is not None:
             pygame.draw.rect(self.surface, border, rect, width=self.px(2), border_radius=radius)
