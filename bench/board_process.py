@@ -18,9 +18,10 @@ stdin               stdout
 ==================  ===========================================================
 (start)             ``READY`` once connected, with the retained state on screen
 ``EXPECT B012``     ``OK B012``: from now on, watch for B012 in presented frames
-(a frame shows it)  ``SHOWN B012 <t>``: ``t`` = ``time.monotonic()`` just after the
-                    ``display.update`` of that frame (CLOCK_MONOTONIC, comparable
-                    across processes)
+(a frame shows it)  ``SHOWN B012 <t> <cpu>``: ``t`` = ``time.monotonic()`` just after
+                    the ``display.update`` of that frame (CLOCK_MONOTONIC, comparable
+                    across processes); ``cpu`` = the CPU seconds the frame loop spent
+                    drawing and presenting it
 end of input        the board stops and the process exits 0
 ==================  ===========================================================
 """
@@ -138,21 +139,27 @@ def run_board(site: SiteConfig, display_id: str) -> None:
             watching[:] = [Watch(number, box, [flashing, steady])]
             _emit(f"OK {number}")
 
+    frame_cpu = [0.0]
+
+    def frame() -> list[pygame.Rect]:
+        frame_cpu[0] = time.thread_time()
+        return node.frame()
+
     def present(rects: list[pygame.Rect]) -> None:
         pygame.display.update(rects)
-        at = time.monotonic()
+        at, cpu = time.monotonic(), time.thread_time() - frame_cpu[0]
         if not watching:
             return
         watch = watching[0]
         assert isinstance(watch.box, pygame.Rect)
         if watch.box.collidelist(rects) >= 0 and any(ink(screen, watch.box, bg) == look for bg, look in watch.looks):
-            _emit(f"SHOWN {watch.number} {at:.6f}")
+            _emit(f"SHOWN {watch.number} {at:.6f} {cpu:.6f}")
             watching.clear()
 
     threading.Thread(target=read_stdin, name="stdin", daemon=True).start()
     node.start()
     try:
-        present_loop(node.frame, present, node.pacer, stop, each_frame)
+        present_loop(frame, present, node.pacer, stop, each_frame)
     finally:
         node.close()
         pygame.quit()

@@ -107,8 +107,9 @@ class BoardProcess:
 
 
 def measure(office: VirtualOffice, boards: list[BoardProcess], customers: CustomerClock,
-            calls: int) -> tuple[list[float], list[float], list[float]]:
-    """(each board's key → pixels, the last board's, key → counter's number board), seconds, per call."""
+            calls: int) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Seconds per call: each board's key → pixels, the last board's, key → counter's number board,
+    and each board's CPU time for the frame that showed the call."""
     kiosk = office.kiosk
     assert kiosk is not None
     waiting = [kiosk.ledger.confirm(kiosk.ledger.reserve(CATEGORY).id).number for _ in range(calls + WARM_UP)]
@@ -117,6 +118,7 @@ def measure(office: VirtualOffice, boards: list[BoardProcess], customers: Custom
     each_board: list[float] = []
     all_boards: list[float] = []
     counter_board: list[float] = []
+    board_cpu: list[float] = []
     for i, number in enumerate(waiting):
         for board in boards:
             board.send(f"EXPECT {number}")
@@ -125,7 +127,8 @@ def measure(office: VirtualOffice, boards: list[BoardProcess], customers: Custom
         customers.next_customer()  # past the keypad's repeat guard
         start = time.monotonic()
         counter.keypad.press("next")
-        shown = [float(board.said(f"SHOWN {number} ", 5).split()[2]) - start for board in boards]
+        said = [board.said(f"SHOWN {number} ", 5).split() for board in boards]
+        shown = [float(words[2]) - start for words in said]
         job = counter.desk.last_job
         reply = job.result(5) if job is not None else None
         if reply is None or reply.ticket is None or reply.ticket.number != number:
@@ -134,10 +137,11 @@ def measure(office: VirtualOffice, boards: list[BoardProcess], customers: Custom
         line_at = next(at for at, line in number_board.lines_at() if at >= start and line.split()[:1] == [number])
         if i >= WARM_UP:
             each_board += shown
+            board_cpu += [float(words[3]) for words in said]
             all_boards.append(max(shown))
             counter_board.append(line_at - start)
         time.sleep(random.uniform(0.02, 0.07))  # presses fall anywhere in the boards' tick
-    return each_board, all_boards, counter_board
+    return each_board, all_boards, counter_board, board_cpu
 
 
 def main() -> None:
@@ -153,11 +157,12 @@ def main() -> None:
         try:
             for board in boards:
                 board.said("READY", 60)
-            each_board, all_boards, counter_board = measure(office, boards, customers, args.calls)
+            each_board, all_boards, counter_board, board_cpu = measure(office, boards, customers, args.calls)
         finally:
             for board in boards:
                 board.close()
     one, last, reply = summary_ms(each_board), summary_ms(all_boards), summary_ms(counter_board)
+    cpu = summary_ms(board_cpu)
     print_table("Call (bench/call.py)", [
         (f"key → pixels: Next pressed → number in a board's presented frame, p50 ({args.calls} calls × "
          f"{BOARDS} rendering boards)", f"{one['p50']:.1f} ms", "—"),
@@ -166,6 +171,8 @@ def main() -> None:
         (f"key → pixels on all {BOARDS} boards (the last board), p50", f"{last['p50']:.1f} ms", "—"),
         (f"key → pixels on all {BOARDS} boards, p99", f"{last['p99']:.1f} ms", "—"),
         (f"key → pixels on all {BOARDS} boards, max", f"{last['max']:.1f} ms", "—"),
+        ("CPU time a board spends drawing and presenting the call's frame, p50", f"{cpu['p50']:.1f} ms", "—"),
+        ("CPU time a board spends drawing and presenting the call's frame, p99", f"{cpu['p99']:.1f} ms", "—"),
         ("officer → reply: Next pressed → the counter's number board shows the number, p50",
          f"{reply['p50']:.1f} ms", "—"),
         ("officer → reply, p99", f"{reply['p99']:.1f} ms", "—"),
