@@ -20,11 +20,14 @@ import hashlib
 import hmac
 import logging
 import os
+import pwd
 import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,12 +204,12 @@ def _write(path: Path, text: str, mode: int) -> None:
     os.chmod(path, mode)
 
 
-def _tls_block(tls: TlsListener | None) -> str:
+def _tls_block(tls: TlsListener | None, seen: Callable[[Path], Path]) -> str:
     if tls is None:
         return ""
     return template("tls.conf.template").format(
-        tls_port=tls.port, tls_bind=tls.bind, ca_file=tls.files.ca_cert.resolve(),
-        cert_file=tls.files.cert.resolve(), key_file=tls.files.key.resolve(),
+        tls_port=tls.port, tls_bind=tls.bind, ca_file=seen(tls.files.ca_cert),
+        cert_file=seen(tls.files.cert), key_file=seen(tls.files.key),
     )
 
 
@@ -243,6 +246,7 @@ def write_broker_files(
     data_dir: Path | None = None,
     tls: TlsListener | None = None,
     bridge: HeadOfficeBridge | None = None,
+    root: Path | None = None,
 ) -> BrokerFiles:
     """Write mosquitto.conf, the password and ACL files and one credentials file per node.
 
@@ -252,7 +256,16 @@ def write_broker_files(
     (default ``out_dir/data``; /var/lib/mosquitto on a Pi). ``tls`` adds a TLS
     listener; ``bridge`` an out-only bridge to head office. mosquitto.conf is
     0640 because a bridge puts the head-office password in it.
+
+    ``root`` is where the target system's ``/`` is mounted while installing
+    into a folder (``systemd/install.sh --root``): files are written under it,
+    but mosquitto.conf names them as that system will see them.
     """
+
+    def seen(path: Path) -> Path:
+        path = path.resolve()
+        return Path("/") / path.relative_to(root.resolve()) if root else path
+
     passwd_tool = shutil.which("mosquitto_passwd")
     if passwd_tool is None:
         raise GiliranError("mosquitto_passwd not found; install Debian's 'mosquitto' package")
@@ -275,16 +288,46 @@ def write_broker_files(
     config = out_dir / "mosquitto.conf"
     _write(config, template("mosquitto.conf.template").format(
         site=site.site.id,
-        passwd_file=passwd.resolve(),
-        acl_file=acl.resolve(),
-        data_dir=data_dir.resolve(),
-        log_dest=log_dest or f"file {(out_dir / 'mosquitto.log').resolve()}",
+        passwd_file=seen(passwd),
+        acl_file=seen(acl),
+        data_dir=seen(data_dir),
+        log_dest=log_dest or f"file {seen(out_dir / 'mosquitto.log')}",
         user_line=f"user {run_as}\n" if run_as else "",
         port=port or site.broker.port,
         bind=bind,
-        tls_block=_tls_block(tls),
+        tls_block=_tls_block(tls, seen),
         bridge_block=_bridge_block(site, bridge),
     ), 0o640)
     log.info("wrote broker files for %d accounts to %s%s%s", len(passwords), out_dir,
              f"; TLS on port {tls.port}" if tls else "", f"; bridge to {bridge.host}" if bridge else "")
     return BrokerFiles(config, passwd, acl, creds_dir)
+
+
+def share_with_mosquitto(files: BrokerFiles, data_dir: Path) -> None:
+    """Let user 'mosquitto' read the broker files and keep its data: for Mosquitto started as root.
+
+    Mosquitto started as root drops to user 'mosquitto' before it reads the
+    password and ACL files, so root-only files fail with "Unable to open pwfile".
+    The files become root:mosquitto 0640 and the data folder mosquitto's (the
+    production config never says ``user root``). Every folder above them must
+    let that user through, or this names the one that does not.
+    """
+    try:
+        user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        raise GiliranError("user 'mosquitto' does not exist; install Debian's 'mosquitto' package") from None
+    folder = files.config.parent.resolve()
+    for parent in [*reversed(folder.parents), data_dir.resolve().parent]:
+        info = parent.stat()
+        mine = info.st_uid == user.pw_uid and info.st_mode & stat.S_IXUSR
+        ours = info.st_gid == user.pw_gid and info.st_mode & stat.S_IXGRP
+        if not (mine or ours or info.st_mode & stat.S_IXOTH):
+            raise GiliranError(f"Mosquitto runs as user 'mosquitto', which cannot enter {parent} to read {folder}: "
+                               "use a --dir it can reach (e.g. under /srv or /var/lib), or run as a normal user")
+    os.chown(folder, 0, user.pw_gid)
+    folder.chmod(0o750)
+    for path in (files.config, files.passwd, files.acl):
+        os.chown(path, 0, user.pw_gid)
+        path.chmod(0o640)
+    for path in [data_dir, *data_dir.rglob("*")]:
+        os.chown(path, user.pw_uid, user.pw_gid)

@@ -15,12 +15,14 @@ from pathlib import Path
 
 from giliran import __version__
 from giliran.config import SiteConfig, load_site
-from giliran.errors import ConfigError, GiliranError
+from giliran.errors import ConfigError, GiliranError, MissingDependency
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SITE = os.environ.get("GILIRAN_SITE", "/etc/giliran/site.toml")
 EXIT_BAD_CONFIG = 2
+# A library or device this machine lacks: the units do not restart on it either.
+EXIT_MISSING_DEPENDENCY = 3
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -51,7 +53,8 @@ def cmd_broker_init(args: argparse.Namespace) -> int:
     tls = TlsListener(args.tls_port, require_tls_files(Path(args.tls_dir)), args.tls_bind) if args.tls_port else None
     bridge = load_bridge(Path(args.bridge)) if args.bridge else None
     files = write_broker_files(site, Path(args.out), port=args.port, bind=args.bind, log_dest=args.log_dest,
-                               data_dir=Path(args.data_dir) if args.data_dir else None, tls=tls, bridge=bridge)
+                               data_dir=Path(args.data_dir) if args.data_dir else None, tls=tls, bridge=bridge,
+                               root=Path(args.root) if args.root else None)
     print(f"wrote {files.config}, {files.passwd}, {files.acl} and credentials in {files.credentials_dir}")
     return 0
 
@@ -67,10 +70,14 @@ def cmd_tls_init(args: argparse.Namespace) -> int:
 
 
 def cmd_broker_run(args: argparse.Namespace) -> int:
-    from giliran.broker import write_broker_files
+    from giliran.broker import share_with_mosquitto, write_broker_files
 
     site = _site(args)
-    files = write_broker_files(site, Path(args.dir), port=args.port, bind=args.bind, log_dest="stderr")
+    data_dir = Path(args.dir) / "data"
+    files = write_broker_files(site, Path(args.dir), port=args.port, bind=args.bind, log_dest="stderr",
+                               data_dir=data_dir)
+    if os.geteuid() == 0:  # Mosquitto then drops to user mosquitto before reading its files
+        share_with_mosquitto(files, data_dir)
     os.execvp("mosquitto", ["mosquitto", "-c", str(files.config)])
 
 
@@ -173,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--tls-dir", default="/etc/giliran/tls",
                       help="has ca.crt, server.crt, server.key (default: %(default)s)")
     init.add_argument("--bridge", help="head-office bridge file (TOML: host, port, username, password, ca_file)")
+    init.add_argument("--root", help="the target system's / is mounted here (installing into a folder): "
+                                     "mosquitto.conf names its files without this prefix")
     init.set_defaults(func=cmd_broker_init)
     run = broker.add_parser("run", help="init into a folder, then run mosquitto in the foreground (development)")
     _add_site(run)
@@ -254,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"giliran: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    except MissingDependency as exc:
+        print(f"giliran: {exc}", file=sys.stderr)
+        return EXIT_MISSING_DEPENDENCY
     except GiliranError as exc:
         print(f"giliran: {exc}", file=sys.stderr)
         return 1

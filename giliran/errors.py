@@ -17,6 +17,15 @@ class ConfigError(GiliranError, ValueError):
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
 
 
+class MissingDependency(GiliranError, RuntimeError):
+    """This machine lacks a library or device the node needs (lgpio, a GPIO chip...).
+
+    Restarting cannot fix it, so the command line exits with its own status (3)
+    and the systemd units do not restart on it (``RestartPreventExitStatus=``).
+    The message names what is missing and, where there is one, the way out.
+    """
+
+
 class LedgerError(GiliranError, RuntimeError):
     """A queue action that the rules refuse; ``code`` is stable for MQTT replies."""
 

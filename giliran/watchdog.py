@@ -110,14 +110,13 @@ class Notifier:
         self.close()
 
 
-def watchdog_interval_s(environ: Mapping[str, str] = os.environ, pid: int | None = None,
-                        parent_pid: int | None = None) -> float | None:
+def watchdog_interval_s(environ: Mapping[str, str] = os.environ, pid: int | None = None) -> float | None:
     """Half of ``$WATCHDOG_USEC`` in seconds, or None when systemd runs no watchdog for us.
 
-    ``$WATCHDOG_PID`` names the unit's main process. We also accept our parent:
-    the display runs as the child of the cage compositor, which is the main
-    process of its unit (the unit sets NotifyAccess=all for that reason).
-    Other children that inherit the variables (e.g. espeak-ng) are not us.
+    ``$WATCHDOG_PID`` names the process that must ping: the unit's main process,
+    or for the display the board itself, which giliran-cage starts under cage
+    with ``WATCHDOG_PID`` set to the board's pid (the unit sets NotifyAccess=all).
+    Other processes that inherit the variables (e.g. espeak-ng) are not us.
     """
     try:
         usec = int(environ.get("WATCHDOG_USEC", "0"))
@@ -129,8 +128,7 @@ def watchdog_interval_s(environ: Mapping[str, str] = os.environ, pid: int | None
     owner = environ.get("WATCHDOG_PID")
     if owner:
         me = os.getpid() if pid is None else pid
-        parent = os.getppid() if parent_pid is None else parent_pid
-        if owner not in (str(me), str(parent)):
+        if owner != str(me):
             return None
     return usec / 2_000_000
 

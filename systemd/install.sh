@@ -17,6 +17,8 @@
 #   --tls-port N        TLS listener port (default 8883)
 #   --bridge FILE       head-office bridge settings, installed as /etc/giliran/head-office.toml
 #   --credentials DIR   where this Pi's node credentials come from when the broker is on another Pi
+#   --time-server ADDR  the kiosk Pi, the hall's time server, for Pis without the kiosk role
+#                       (default: the site file's broker.host; remembered)
 #   --root DIR          write everything under DIR and only print what would be done to the system
 #                       (users, apt, systemctl, udev, modules): for CI and for a look before installing
 #   --no-venv           do not build /opt/giliran/venv; use --python instead
@@ -34,6 +36,7 @@ TLS_HOSTS=""
 TLS_PORT=""
 BRIDGE=""
 CREDS_FROM=""
+TIME_SERVER=""
 NO_VENV=0
 PY=""
 
@@ -41,24 +44,31 @@ say() { printf 'install: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
-# A command that changes the system outside ROOT: run it, or with --root only say it.
+# A command that changes the system outside ROOT: run it, or with --root only say it, naming
+# paths as the installed system sees them (without ROOT), so the plan can be run there as is.
 run() {
   if [ "$DRY" -eq 1 ]; then
     printf 'would run:'
-    printf ' %q' "$@"
+    local arg
+    for arg in "$@"; do
+      [ -z "$ROOT" ] || [[ "$arg" != "$ROOT"/* ]] || arg="${arg#"$ROOT"}"
+      printf ' %q' "$arg"
+    done
     printf '\n'
   else
     "$@"
   fi
 }
 
-# Copy SRC to DEST with MODE, rewriting DEST only when its content differs.
+# Copy SRC to DEST with MODE, rewriting DEST only when its content differs (then WROTE=1).
+WROTE=0
 put() {
   local src="$1" dest="$2" mode="$3"
   mkdir -p "$(dirname "$dest")"
   if ! cmp -s "$src" "$dest"; then
     cp "$src" "$dest"
     say "wrote ${dest#"$ROOT"}"
+    WROTE=1
   fi
   chmod "$mode" "$dest"
 }
@@ -81,6 +91,7 @@ while [ $# -gt 0 ]; do
     --tls-port) TLS_PORT="$2"; shift 2 ;;
     --bridge) BRIDGE="$2"; shift 2 ;;
     --credentials) CREDS_FROM="$2"; shift 2 ;;
+    --time-server) TIME_SERVER="$2"; shift 2 ;;
     --root) ROOT="$(mkdir -p "$2" && cd "$2" && pwd)"; DRY=1; shift 2 ;;
     --no-venv) NO_VENV=1; shift ;;
     --python) PY="$2"; shift 2 ;;
@@ -99,7 +110,7 @@ UNITS="$ROOT/etc/systemd/system"
 # --- remembered options ------------------------------------------------------------
 PREVIOUS_ROLES=""
 if [ -f "$ETC/install.env" ]; then
-  given=("$ROLES" "$BIND" "$TLS_HOSTS" "$TLS_PORT")
+  given=("$ROLES" "$BIND" "$TLS_HOSTS" "$TLS_PORT" "$TIME_SERVER")
   # shellcheck disable=SC1091
   . "$ETC/install.env"
   PREVIOUS_ROLES="$ROLES"
@@ -107,6 +118,7 @@ if [ -f "$ETC/install.env" ]; then
   BIND="${given[1]:-$BIND}"
   TLS_HOSTS="${given[2]:-$TLS_HOSTS}"
   TLS_PORT="${given[3]:-$TLS_PORT}"
+  TIME_SERVER="${given[4]:-${TIME_SERVER:-}}"
 fi
 BIND="${BIND:-127.0.0.1}"
 TLS_PORT="${TLS_PORT:-8883}"
@@ -149,13 +161,15 @@ units_of() {  # the systemd units that a roles list runs
 }
 
 # --- Debian packages -------------------------------------------------------------------
-packages=(python3 python3-venv ca-certificates)
+# chrony: the kiosk Pi serves the hall's time, the other Pis follow it (see "Time" below).
+packages=(python3 python3-venv ca-certificates chrony)
 [ "$BROKER" -eq 1 ] && packages+=(mosquitto mosquitto-clients openssl)
 [ "$KIOSK" -eq 1 ] && packages+=(libusb-1.0-0)
 if [ "${#DISPLAYS[@]}" -gt 0 ]; then
-  # cage + seatd give the board the screen; SDL loads the Wayland, EGL and ALSA libraries at run time.
-  packages+=(cage seatd espeak-ng fonts-dejavu-core libwayland-client0 libwayland-cursor0 libwayland-egl1
-             libxkbcommon0 libegl1 libgles2 libgl1-mesa-dri libasound2)
+  # cage + seatd give the board the screen (Debian's cage will not start without xwayland, which it
+  # does not depend on); SDL loads the Wayland, EGL and ALSA libraries at run time; pygame.mixer needs glib.
+  packages+=(cage xwayland seatd espeak-ng fonts-dejavu-core libwayland-client0 libwayland-cursor0
+             libwayland-egl1 libxkbcommon0 libegl1 libgles2 libgl1-mesa-dri libasound2 libglib2.0-0)
 fi
 missing=()
 for pkg in "${packages[@]}"; do
@@ -243,6 +257,7 @@ facts = {
     "CREDENTIALS_DIR": site.broker.credentials_dir,
     "PORTRAIT_DISPLAYS": " ".join(d.id for d in site.displays if d.orientation == "portrait"),
     "LANGUAGES": " ".join(site.site.languages),
+    "BROKER_HOST": site.broker.host,
 }
 print(" ".join(f"{k}={shlex.quote(v)}" for k, v in facts.items()))
 PYTHON
@@ -255,6 +270,7 @@ CREDS="$ROOT$CREDENTIALS_DIR"
 if [ "$BROKER" -eq 1 ]; then
   init_args=(--site "$ETC/site.toml" --out "$ETC/broker" --bind "$BIND" --log-dest stderr
              --data-dir "$ROOT/var/lib/mosquitto")
+  [ -z "$ROOT" ] || init_args+=(--root "$ROOT")   # mosquitto.conf names /etc/..., not the folder's paths
   if [ -n "$TLS_HOSTS" ]; then
     tls_args=()
     IFS=',' read -r -a hosts <<<"$TLS_HOSTS"
@@ -355,19 +371,62 @@ if [ "${#DISPLAYS[@]}" -gt 0 ]; then
   done
 fi
 
+# --- time ------------------------------------------------------------------------------------------
+# Pis have no real-time clock and many halls have no internet time, so the kiosk Pi is the hall's
+# time server: chrony serves the private networks from it, with `local stratum` so it serves its own
+# clock when no upstream server answers. Every other Pi follows it. See docs/DEPLOY.md, "Time".
+CHRONY_CONF="$ROOT/etc/chrony/conf.d/giliran.conf"
+CHRONY_SOURCES="$ROOT/etc/chrony/sources.d/giliran.sources"
+WROTE=0
+if [ "$KIOSK" -eq 1 ]; then
+  rm -f "$CHRONY_SOURCES"
+  put_text "$CHRONY_CONF" 0644 <<'EOF'
+# Giliran: this Pi (the kiosk) is the hall's time server. Written by systemd/install.sh.
+# Serve the hall even with no upstream server (no internet): stratum 8 ranks below any real source.
+local stratum 8
+# Let a technician set the clock by hand on a hall with no internet and no RTC:
+#   sudo chronyc settime "2026-12-01 08:00:00"
+manual
+# Answer NTP clients on private and link-local networks only.
+allow 10.0.0.0/8
+allow 172.16.0.0/12
+allow 192.168.0.0/16
+allow 169.254.0.0/16
+allow fc00::/7
+allow fe80::/10
+EOF
+else
+  time_server="${TIME_SERVER:-$BROKER_HOST}"   # the broker Pi is usually the kiosk Pi
+  case "$time_server" in
+    127.*|::1|localhost)
+      say "warning: no time server for this Pi (broker.host is $time_server): pass --time-server ADDR (the kiosk Pi)" ;;
+    *)
+      rm -f "$CHRONY_CONF"
+      put_text "$CHRONY_SOURCES" 0644 <<EOF
+# Giliran: follow the hall's time server, the kiosk Pi. Written by systemd/install.sh.
+server $time_server iburst prefer
+EOF
+      ;;
+  esac
+fi
+chrony_changed=$WROTE
+
 # --- systemd units --------------------------------------------------------------------------------
 for unit in giliran-kiosk.service giliran-display@.service giliran-counter@.service; do
   put "$SRC/systemd/$unit" "$UNITS/$unit" 0644
 done
+[ "${#DISPLAYS[@]}" -eq 0 ] || put "$SRC/systemd/giliran-cage" "$OPT/bin/giliran-cage" 0755
 mapfile -t wanted < <(units_of "$ROLES")
 mapfile -t dropped < <(comm -23 <(units_of "$PREVIOUS_ROLES" | sort) <(printf '%s\n' "${wanted[@]}" | sort))
 run systemctl daemon-reload
+[ "$chrony_changed" -eq 0 ] || run systemctl restart chrony.service
 [ "${#dropped[@]}" -eq 0 ] || run systemctl disable --now "${dropped[@]}"
 [ "${#DISPLAYS[@]}" -eq 0 ] || run systemctl enable --now seatd.service
 run systemctl enable "${wanted[@]}"
 run systemctl restart "${wanted[@]}"
 
-printf 'ROLES=%q\nBIND=%q\nTLS_HOSTS=%q\nTLS_PORT=%q\n' "$ROLES" "$BIND" "$TLS_HOSTS" "$TLS_PORT" \
+printf 'ROLES=%q\nBIND=%q\nTLS_HOSTS=%q\nTLS_PORT=%q\nTIME_SERVER=%q\n' \
+  "$ROLES" "$BIND" "$TLS_HOSTS" "$TLS_PORT" "$TIME_SERVER" \
   | put_text "$ETC/install.env" 0644
 
 say "done: site $SITE_ID, roles $ROLES"

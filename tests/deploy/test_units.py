@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from giliran.cli import EXIT_BAD_CONFIG, EXIT_MISSING_DEPENDENCY
+
+pytestmark = pytest.mark.deploy
+
 SYSTEMD = Path(__file__).resolve().parents[2] / "systemd"
 NODE_UNITS = ("giliran-kiosk.service", "giliran-display@.service", "giliran-counter@.service")
 DROP_IN = SYSTEMD / "mosquitto.service.d" / "giliran.conf"
@@ -56,7 +60,7 @@ def words(unit: Unit, key: str, section: str = "Service") -> list[str]:
     ("giliran-kiosk.service", ["gpio", "lp", "dialout"],
      "/opt/giliran/venv/bin/giliran kiosk --site /etc/giliran/site.toml"),
     ("giliran-display@.service", ["video", "render", "audio", "input"],
-     "/usr/bin/cage $CAGE_ARGS -- /opt/giliran/venv/bin/giliran display --site /etc/giliran/site.toml --id %i"),
+     "/opt/giliran/bin/giliran-cage /opt/giliran/venv/bin/giliran display --site /etc/giliran/site.toml --id %i"),
     ("giliran-counter@.service", ["gpio", "dialout"],
      "/opt/giliran/venv/bin/giliran counter-node --site /etc/giliran/site.toml --id %i"),
 ])
@@ -66,7 +70,9 @@ def test_each_node_runs_unprivileged_with_only_its_groups(name: str, groups: lis
     assert one(unit, "User") == "giliran" and one(unit, "Group") == "giliran"
     assert words(unit, "SupplementaryGroups") == groups
     assert one(unit, "Type") == "notify" and one(unit, "WatchdogSec") == "30"
-    assert one(unit, "Restart") == "on-failure" and one(unit, "RestartPreventExitStatus") == "2"
+    assert one(unit, "Restart") == "on-failure"
+    # What the command line returns for a bad site file and for a missing library or device.
+    assert words(unit, "RestartPreventExitStatus") == [str(EXIT_BAD_CONFIG), str(EXIT_MISSING_DEPENDENCY)]
     assert one(unit, "WorkingDirectory") == "/var/lib/giliran" == one(unit, "ReadWritePaths")
     for key, value in [("ProtectSystem", "strict"), ("PrivateTmp", "yes"), ("NoNewPrivileges", "yes"),
                        ("DevicePolicy", "closed"), ("CapabilityBoundingSet", "")]:
@@ -89,7 +95,12 @@ def test_the_display_runs_under_cage_on_wayland() -> None:
     assert {"SDL_VIDEODRIVER=wayland", "WLR_LIBINPUT_NO_DEVICES=1", "LIBSEAT_BACKEND=seatd",
             "XDG_RUNTIME_DIR=%t/giliran-display-%i"} <= set(env)
     assert one(unit, "RuntimeDirectory") == "giliran-display-%i"
-    assert one(unit, "NotifyAccess") == "all"  # the board is cage's child
+    assert one(unit, "NotifyAccess") == "all"  # the board, cage's child, sends READY and WATCHDOG itself
+    # giliran-cage alone gets SIGTERM and stops the board first: cage aborts on a SIGTERM of its own.
+    assert one(unit, "KillMode") == "mixed"
+    assert one(unit, "EnvironmentFile") == "-/etc/giliran/display-%i.env"   # CAGE_ARGS, read by giliran-cage
+    # Mesa's EGL needs mincore(), which @system-service leaves out.
+    assert unit["Service"]["SystemCallFilter"][:2] == ["@system-service", "mincore"]
     assert {"char-drm rw", "char-fb rw", "char-alsa rw"} <= set(unit["Service"]["DeviceAllow"])
     assert "seatd.service" in words(unit, "Wants", "Unit")
 
