@@ -52,6 +52,9 @@ BOARDS = 6
 COUNTER = 4  # in every board's zone; serves birth and death
 CATEGORY = "birth"
 WARM_UP = 10
+#: How long a call may take before the run is called off: an fsync on a disk shared with
+#: other test suites has been seen to stall for seconds.
+STALL_S = 30.0
 
 
 def call_site() -> SiteConfig:
@@ -127,13 +130,13 @@ def measure(office: VirtualOffice, boards: list[BoardProcess], customers: Custom
         customers.next_customer()  # past the keypad's repeat guard
         start = time.monotonic()
         counter.keypad.press("next")
-        said = [board.said(f"SHOWN {number} ", 5).split() for board in boards]
+        said = [board.said(f"SHOWN {number} ", STALL_S).split() for board in boards]
         shown = [float(words[2]) - start for words in said]
         job = counter.desk.last_job
-        reply = job.result(5) if job is not None else None
+        reply = job.result(STALL_S) if job is not None else None
         if reply is None or reply.ticket is None or reply.ticket.number != number:
             raise RuntimeError(f"counter {COUNTER}'s Next called {reply}, not {number}")
-        number_board.wait_for(lambda line, n=number: line.split()[:1] == [n])  # type: ignore[misc]
+        number_board.wait_for(lambda line, n=number: line.split()[:1] == [n], STALL_S)  # type: ignore[misc]
         line_at = next(at for at, line in number_board.lines_at() if at >= start and line.split()[:1] == [number])
         if i >= WARM_UP:
             each_board += shown

@@ -107,7 +107,7 @@ def main() -> None:
                 lamp = factory.pin(cat.lamp_pin) if cat.lamp_pin is not None else None
                 if node.lamps.mode(cat.id) is not LampMode.READY or (lamp is not None and not lamp.state):
                     raise RuntimeError(f"the {cat.id} lamp is not steady after {ticket.number}")
-                done = max(lamp_ready, events.wait(ticket.number)) - start
+                done = max(lamp_ready, events.wait(ticket.number, 30)) - start
                 if i >= WARM_UP:
                     printing = printer.work_s - work
                     handled.append(done)
