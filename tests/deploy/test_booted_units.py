@@ -11,8 +11,8 @@ the lines it prints with ``--root``) is run inside. Then, as systemd runs them:
 - ``kill -9`` of the board (and of the kiosk) is restarted within RESTART_BOUND_S;
 - ``systemctl stop`` leaves every unit inactive, not failed (cage would abort);
 - counter 2, whose GPIO library cannot start here (no Pi), fails with one line
-  and exit status 3, and is not restarted; a bad site file stops the board with
-  status 2 through cage, and it is not restarted either.
+  and the missing-dependency exit status, and is not restarted; a bad site file
+  stops the board with status 2 through cage, and it is not restarted either.
 
 What the container lacks, drop-ins stand in for, as the simulator does elsewhere:
 ``GPIOZERO_PIN_FACTORY=mock`` for the kiosk and counter 3 (no GPIO chip), and for
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 
+from giliran.cli import EXIT_BAD_CONFIG, EXIT_MISSING_DEPENDENCY
 from tests.deploy.nspawn import BootedTree, why_not_here
 
 pytestmark = pytest.mark.deploy
@@ -160,8 +161,9 @@ def test_the_nodes_are_online_on_the_installed_broker(hall: BootedTree) -> None:
 
 def test_a_node_whose_gpio_library_cannot_start_fails_once_with_one_line(hall: BootedTree) -> None:
     state = hall.show(NO_GPIO, "ActiveState", "Result", "ExecMainStatus", "NRestarts")
-    # "failed", not "activating (auto-restart)": RestartPreventExitStatus=3 stops the loop at once.
-    assert state == {"ActiveState": "failed", "Result": "exit-code", "ExecMainStatus": "3", "NRestarts": "0"}
+    # "failed", not "activating (auto-restart)": RestartPreventExitStatus= stops the loop at once.
+    assert state == {"ActiveState": "failed", "Result": "exit-code", "ExecMainStatus": str(EXIT_MISSING_DEPENDENCY),
+                     "NRestarts": "0"}
     said = hall.journal(NO_GPIO, identifier="giliran")
     assert "Traceback" not in said
     errors = [line for line in said.splitlines() if line.startswith("giliran: ")]
@@ -206,7 +208,7 @@ def test_a_board_with_a_bad_site_file_fails_through_cage_and_is_not_restarted(ha
     try:
         hall.run("systemctl start giliran-display@entrance.service", check=False)
         state = hall.show("giliran-display@entrance.service", "ActiveState", "ExecMainStatus", "NRestarts")
-        assert state == {"ActiveState": "failed", "ExecMainStatus": "2", "NRestarts": "0"}, state
+        assert state == {"ActiveState": "failed", "ExecMainStatus": str(EXIT_BAD_CONFIG), "NRestarts": "0"}, state
     finally:
         hall.run("cp /root/site.toml /etc/giliran/site.toml")
 

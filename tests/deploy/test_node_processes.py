@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from giliran.cli import EXIT_MISSING_DEPENDENCY
 from giliran.protocol import NodeStatus, decode
 
 pytestmark = pytest.mark.deploy
@@ -77,14 +78,14 @@ def _on_a_pi() -> bool:
 
 @pytest.mark.skipif(_on_a_pi(), reason="on a Raspberry Pi lgpio works: nothing is missing")
 @pytest.mark.parametrize("args", [["kiosk"], ["counter-node", "--id", "2"]])
-def test_a_gpio_node_off_a_pi_says_why_in_one_line_and_exits_3(site_file: Path, tmp_path: Path,
+def test_a_gpio_node_off_a_pi_says_why_in_one_line_and_is_not_restarted(site_file: Path, tmp_path: Path,
                                                                  args: list[str]) -> None:
     """What its unit runs (GPIOZERO_PIN_FACTORY=lgpio) on a machine with no Pi GPIO: no traceback, status 3,
     which the units list in RestartPreventExitStatus so systemd does not restart it in a loop."""
     env = {**os.environ, "GPIOZERO_PIN_FACTORY": "lgpio", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
     done = subprocess.run([sys.executable, "-m", "giliran", *args, "--site", str(site_file)], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 3, done.stderr
+    assert done.returncode == EXIT_MISSING_DEPENDENCY, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("giliran: ")]
     assert len(errors) == 1 and errors == done.stderr.splitlines()[-1:], done.stderr
