@@ -48,9 +48,11 @@ def run_seeds(site: SiteConfig, scenario: Scenario, seeds: list[int], workdir: P
         planned = with_roster(site, day)
         write_history(folder / "ledger.sqlite", planned, day, history_weeks)
         with VirtualOffice(planned, folder, clock=clock, boards=False) as office:
-            report = ScenarioRunner(office, day, clock).run()
+            runner = ScenarioRunner(office, day, clock)
+            report = runner.run()
         score = report.estimate
-        progress(f"seed {seed}: {report.total.tickets} tickets, {score.within:.1%} within the band, "
+        progress(f"seed {seed}: {report.total.tickets} tickets ({runner.turned_away} turned away: closed, quota or "
+                 f"no counter), {score.within:.1%} within the band, "
                  f"old figure {score.old_share:.1%} ({time.monotonic() - started:.0f} s)")
         reports.append(report)
     return reports
