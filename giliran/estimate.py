@@ -112,6 +112,8 @@ def estimate(state: QueueState, category: str, ticket_id: int = NEW_TICKET, runs
     opens_at, no_counter = opening(state.counters, state.roster, category, state.now)
     if no_counter:
         return Estimate(None, None, True)
+    if ticket_id != NEW_TICKET and all(t.ticket_id != ticket_id for t in state.waiting):
+        return Estimate(None, opens_at)  # called or gone: nothing to wait for (and no day to replay)
     if runs == 0:
         return Estimate(simulate(state, category, ticket_id), opens_at)
     rng = random.Random(_seed(state, category, ticket_id))

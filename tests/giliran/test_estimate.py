@@ -35,6 +35,7 @@ def test_one_counter_serves_its_current_customer_then_the_queue_in_order() -> No
     assert e.simulate(s, "A") == 780.0
     assert e.estimate(s, "A") == e.Estimate(780.0)  # fixed services: every sampled run agrees
     assert e.simulate(s, "A", ticket_id=2) == 480.0  # an issued ticket's own place
+    assert e.estimate(s, "A", ticket_id=99) == e.Estimate(None)  # not waiting (called, gone): no estimate
 
 
 def test_two_counters_sharing_categories_follow_the_weights() -> None:
