@@ -136,3 +136,18 @@ def test_a_ticket_nobody_will_ever_call_gets_no_wait() -> None:
     assert e.estimate(s, "A").no_counter
     gone = state((e.CounterNow(1, ("A",), "closed"),), roster={1: (e.Shift(NOW - 7200, NOW - 3600),)})
     assert e.estimate(gone, "A") == e.Estimate(None, None, no_counter=True)
+
+
+def test_customers_still_to_come_arrive_mid_gap_at_the_profile_rate() -> None:
+    # 4 an hour: one every 900 s, the first half a gap in (450). The counter is free at 1000 (busy since -200
+    # with a fixed 1200 s service); a P that has arrived by then goes first (weight 2), the new A 300 s later.
+    def wait_with(rate: e.Rate) -> float | None:
+        s = state((e.CounterNow(1, ("P", "A"), "open", NOW - 200, "A"),), arrivals={"P": (rate,)},
+                  service={"A": e.ServiceTime(1200.0, 0.0), "P": e.ServiceTime(300.0, 0.0)})
+        return e.simulate(s, "A")
+
+    assert wait_with(e.Rate(NOW, NOW + 3600, 4.0)) == 1300.0          # P at 450
+    assert wait_with(e.Rate(NOW, NOW + 400, 4.0)) == 1000.0           # under half a gap open: nobody comes
+    assert wait_with(e.Rate(NOW + 600, NOW + 4200, 4.0)) == 1000.0    # P at 1050: after the call
+    assert wait_with(e.Rate(NOW - 3600, NOW + 3600, 4.0)) == 1300.0   # a rate begun before now counts from now
+    assert wait_with(e.Rate(NOW, NOW + 3600, 0.0)) == 1000.0
