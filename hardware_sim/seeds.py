@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -87,7 +88,7 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(Path(args.file))
     check_against_site(scenario, site, args.file)
     if not 1 <= args.seeds <= 1000 or not 0 <= args.history_weeks <= 52:
-        print("giliran: --seeds must be 1-1000 and --history-weeks 0-52")
+        print("giliran: --seeds must be 1-1000 and --history-weeks 0-52", file=sys.stderr)
         return 2
     first = scenario.seed if args.first_seed is None else args.first_seed
     seeds = list(range(first, first + args.seeds))
