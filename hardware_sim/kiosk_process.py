@@ -286,12 +286,16 @@ class KioskProcess:
             if line is None or line.split()[0] in (ISSUED, REFUSED, ERROR):
                 return line
 
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no last publish; the broker sends the kiosk's will."""
+    def kill(self) -> int | None:
+        """SIGKILL: no cleanup, no last publish; the broker sends the kiosk's will.
+
+        Returns the exit status: ``-SIGKILL`` if the kiosk was still running, its own exit code if it had
+        already stopped by itself, None if it was never started.
+        """
         if self._proc is None:
-            return
+            return None
         self._proc.kill()
-        self._finish(10)
+        return self._finish(10)
 
     def stop(self, timeout: float = 10.0) -> int:
         """End of input: the kiosk closes cleanly. Returns the exit code."""

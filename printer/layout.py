@@ -161,8 +161,8 @@ class _Sheet:
             self.write(line, small=True)
 
     def end(self) -> None:
-        self.p.set(align="left", bold=False, invert=False, normal_textsize=True)
-        # A partial cut leaves a hinge: the ticket hangs until taken instead of falling.
+        # No mode reset here: every job starts with ESC @ (begin). A partial cut leaves a hinge:
+        # the ticket hangs until taken instead of falling.
         self.p.cut(mode="PART")
 
 

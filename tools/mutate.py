@@ -3,9 +3,9 @@
 mutmut reads its settings from ``pyproject.toml`` in the directory it runs in and mutates
 every function it finds there, so each core gets its own scratch copy of the repository,
 ``.mutants/<core>/``, whose ``[tool.mutmut]`` names only that module and only its guarding
-tests (``[tool.giliran.mutate.<core>]``). The copy keeps mutmut's cache: a second run only
-re-tests mutants whose function or tests changed. Not part of ``./dev test``: a run takes
-minutes to an hour on two shared cores.
+tests (``[tool.giliran.mutate.<core>]``). The copy keeps mutmut's cache while only the
+module changes (mutmut then re-tests the functions that changed); any other change starts
+afresh. Not part of ``./dev test``: a run takes minutes to an hour on two shared cores.
 
     python tools/mutate.py rules            # mutate giliran/rules.py, print score and survivors
     python tools/mutate.py --list           # the cores and their guarding tests
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
 import os
 import re
 import shutil
@@ -45,17 +46,25 @@ def scratch_pyproject(text: str, module: str, tests: list[str]) -> str:
     return text.replace(header, header + keys.replace("'", '"'), 1)
 
 
-def sync_copy(dest: Path) -> None:
+def sync_copy(dest: Path, module: str) -> None:
     """Copy the working tree's files (tracked and new, not ignored) into ``dest``, keeping mtimes.
 
-    Unchanged files are left alone so mutmut's cache stays valid; files gone from the tree
-    are removed from the copy.
+    mutmut re-tests the mutants of a function that changed, but keeps its verdicts when only
+    the tests (or other modules) changed: then its results are thrown away, so a score always
+    reflects the tests as they are now.
     """
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, check=True, capture_output=True,
     ).stdout.decode().split("\0")
     wanted = {p for p in listed if p and (ROOT / p).is_file()}
+    digest = hashlib.sha256()
+    for rel in sorted(wanted - {module}):
+        digest.update(rel.encode() + b"\0" + (ROOT / rel).read_bytes() + b"\0")
+    stamp = dest / "inputs.sha256"
+    if not stamp.exists() or stamp.read_text() != digest.hexdigest():
+        shutil.rmtree(dest / "mutants", ignore_errors=True)
+        stamp.write_text(digest.hexdigest())
     for rel in wanted:
         src, dst = ROOT / rel, dest / rel
         if dst.exists() and filecmp.cmp(src, dst, shallow=False):
@@ -66,7 +75,7 @@ def sync_copy(dest: Path) -> None:
         rel = path.relative_to(dest).as_posix()
         if rel.split("/", 1)[0] in ("mutants", ".hypothesis", ".pytest_cache") or "__pycache__" in rel:
             continue
-        if path.is_file() and rel not in wanted and rel != "pyproject.toml":
+        if path.is_file() and rel not in wanted and rel not in ("pyproject.toml", "inputs.sha256", "mutmut.log"):
             path.unlink()
 
 
@@ -104,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     core = table[args.core]
     dest = SCRATCH / args.core
     dest.mkdir(parents=True, exist_ok=True)
-    sync_copy(dest)
+    sync_copy(dest, core["module"])
     wanted = scratch_pyproject(text, core["module"], core["tests"])
     if not (dest / "pyproject.toml").exists() or (dest / "pyproject.toml").read_text() != wanted:
         (dest / "pyproject.toml").write_text(wanted)

@@ -9,8 +9,12 @@ Bad payloads are made by *mutating valid documents* along the payload's own
 msgspec schema (wrong JSON kinds, dropped and unknown fields, bad values, huge
 strings, nested junk, invalid UTF-8, raw non-JSON numbers) or by breaking the
 whole message (non-JSON bytes, truncation, other top-level types, wrong
-versions, deep nesting, more than MAX_PAYLOAD_BYTES). ``problem_of`` is the
-oracle: the ProtocolError message ``decode`` gives, which a node must pass on.
+versions, deep nesting, more than MAX_PAYLOAD_BYTES). Each bad payload is a
+``Broken``: the bytes plus what the generator broke, and ``bad_case`` checks the
+error ``decode`` gives against that (the broken field's path, the missing or
+unknown field's name, "not a JSON" for broken syntax, the size limit), and that
+a breakage which always invalidates a payload did. A node must then pass that
+error on word for word.
 """
 
 from __future__ import annotations
@@ -90,6 +94,23 @@ def problem_of(payload: bytes, kind: type[msgspec.Struct]) -> str | None:
     return None
 
 
+class Broken(bytes):
+    """A bad payload and what was broken in it: the error must contain one of ``names``. ``surely`` when the
+    breakage always makes a payload invalid (otherwise one that stays valid is no case)."""
+
+    how: str
+    names: tuple[str, ...]
+    surely: bool
+
+    def __new__(cls, payload: bytes, how: str, names: Sequence[str], *, surely: bool = True) -> Broken:
+        made = super().__new__(cls, payload)
+        made.how, made.names, made.surely = how, tuple(names), surely
+        return made
+
+
+NOT_JSON = "not a JSON"
+
+
 # --- JSON values by kind ------------------------------------------------------------------
 
 KINDS = ("null", "bool", "int", "float", "str", "array", "object")
@@ -125,7 +146,7 @@ RAW_TOKENS = [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e400", b"01", b"0
               b"tru", b"nul", b"'single'", b"undefined", b"\"unterminated"]
 #: A valid-sized command whose error message, quoted by the validator and JSON-escaped again, would be about four
 #: times its size: past the broker's packet limit, which once dropped the kiosk's connection in a loop.
-AMPLIFIER = b'{"v":1,"action":"' + b"\\\\" * 32755 + b'"}'
+AMPLIFIER = Broken(b'{"v":1,"action":"' + b"\\\\" * 32755 + b'"}', "amplifier", ["action: Invalid enum value"])
 #: Byte sequences that are not UTF-8: lone continuation, overlong, surrogate, truncated, out of range.
 BAD_UTF8 = [b"\xff", b"\xfe\xff", b"\x80", b"\xc0\xaf", b"\xc3\x28", b"\xed\xa0\x80", b"\xe2\x82", b"\xf4\x90\x80\x80",
             b"\xf8\x88\x80\x80\x80", b"abc\xe9def"]
@@ -139,11 +160,24 @@ _RAW = "@@RAW{}@@"
 
 @dataclass(frozen=True)
 class Spot:
-    """A place in a document: where, its schema type, and whether the field there is required."""
+    """A place in a document: where, its schema type, whether the field there is required, and how an error
+    names the place (``calls[0].number``, ``site_name[...]``; empty for the whole document)."""
 
     path: Where
     type: mi.Type
     required: bool
+    shown: str = ""
+    declared: mi.Type | None = None  # the field's type before picking a union's member
+
+    @property
+    def at(self) -> str:
+        """The start of an error about a value here, as ``decode`` words it."""
+        return f"{self.shown}: " if self.shown else ""
+
+    @property
+    def within(self) -> list[str]:
+        """How an error about a value here or inside it starts (``calls[0]: ``, ``calls[0].at: ``, ``calls[0][``)."""
+        return [f"{self.shown}{end}" for end in (": ", ".", "[")] if self.shown else []
 
 
 def _member_for(value: Doc, t: mi.Type) -> mi.Type:
@@ -159,20 +193,21 @@ def _member_for(value: Doc, t: mi.Type) -> mi.Type:
     return t
 
 
-def spots(value: Doc, t: mi.Type, path: Where = (), required: bool = True) -> Iterator[Spot]:
+def spots(value: Doc, t: mi.Type, path: Where = (), required: bool = True, shown: str = "") -> Iterator[Spot]:
     """Every place in ``value`` (first two items of lists and dicts), with the type the schema gives it."""
-    t = _member_for(value, t)
-    yield Spot(path, t, required)
+    declared, t = t, _member_for(value, t)
+    yield Spot(path, t, required, shown, declared)
     if isinstance(t, mi.StructType) and isinstance(value, dict):
         for f in t.fields:
             if f.encode_name in value:
-                yield from spots(value[f.encode_name], f.type, (*path, f.encode_name), f.required)
+                name = f"{shown}.{f.encode_name}" if shown else f.encode_name
+                yield from spots(value[f.encode_name], f.type, (*path, f.encode_name), f.required, name)
     elif isinstance(t, mi.ListType) and isinstance(value, list):
         for i, item in enumerate(value[:2]):
-            yield from spots(item, t.item_type, (*path, i), True)
+            yield from spots(item, t.item_type, (*path, i), True, f"{shown}[{i}]")
     elif isinstance(t, mi.DictType) and isinstance(value, dict):
         for key in list(value)[:2]:
-            yield from spots(value[key], t.value_type, (*path, key), False)
+            yield from spots(value[key], t.value_type, (*path, key), False, f"{shown}[...]")
 
 
 def _with(doc: Doc, path: Where, value: Doc | None, *, delete: bool = False) -> Doc:
@@ -201,7 +236,7 @@ def to_bytes(doc: Doc, raw: Sequence[bytes] = (), ascii_only: bool = False) -> b
 
 
 @st.composite
-def field_mutation(draw: st.DrawFn, kind: type[msgspec.Struct], bases: Sequence[Doc]) -> bytes:
+def field_mutation(draw: st.DrawFn, kind: type[msgspec.Struct], bases: Sequence[Doc]) -> Broken:
     """A valid document of ``kind`` broken in one place, the place and the way drawn."""
     doc = draw(st.sampled_from(bases))
     places = [s for s in spots(doc, mi.type_info(kind)) if s.path]
@@ -212,39 +247,50 @@ def field_mutation(draw: st.DrawFn, kind: type[msgspec.Struct], bases: Sequence[
     if how == "drop":  # a required field mostly; an optional one is invalid only in some commands
         keyed = [s for s in places if isinstance(s.path[-1], str)]
         spot = draw(st.sampled_from([s for s in keyed if s.required] or keyed))
-        return to_bytes(_with(doc, spot.path, None, delete=True), ascii_only=ascii_only)
+        payload = to_bytes(_with(doc, spot.path, None, delete=True), ascii_only=ascii_only)
+        parent = spot.shown.rpartition(".")[0] if "." in spot.shown else ""
+        if spot.required:
+            missing = f"missing required field `{spot.path[-1]}`"
+            return Broken(payload, how, [f"{parent}: Object {missing}" if parent else f"Object {missing}"])
+        return Broken(payload, how, [f"'{spot.path[-1]}'"], surely=False)  # e.g. "'transfer' needs the target 'category'"
     if how == "bad_utf8":  # inside a string the schema expects, so the decoder has to read its bytes
         spot = draw(st.sampled_from([s for s in places if "str" in accepted_kinds(s.type)] or places))
         text = b'"' + draw(st.sampled_from(BAD_UTF8)) + b'"'
-        return to_bytes(_with(doc, spot.path, _RAW.format(0)), [text], ascii_only)
+        return Broken(to_bytes(_with(doc, spot.path, _RAW.format(0)), [text], ascii_only), how,
+                      ["UTF-8", *spot.within])
     spot = draw(st.sampled_from(places))
     if how == "unknown_field":
-        where = draw(st.sampled_from(objects))
-        names = {f.encode_name for f in where.type.fields}  # type: ignore[attr-defined]
+        at = draw(st.sampled_from(objects))
+        names = {f.encode_name for f in at.type.fields}  # type: ignore[attr-defined]
         key = draw(_text.filter(lambda k: k not in names))
-        target = _with(doc, (*where.path, key), draw(json_values))
-        return to_bytes(target, ascii_only=ascii_only)
+        target = _with(doc, (*at.path, key), draw(json_values))
+        return Broken(to_bytes(target, ascii_only=ascii_only), how, [f"{at.at}Object contains unknown field `{key}`"])
     if how == "bad_value":
         value = _bad_value(draw, spot)
         if value is not None:
-            return to_bytes(_with(doc, spot.path, value), ascii_only=ascii_only)
-    if how == "huge":
+            said = "unsupported protocol version" if spot.path == ("v",) else spot.at
+            return Broken(to_bytes(_with(doc, spot.path, value), ascii_only=ascii_only), how, [said])
+    if how == "huge":  # too long only where something limits it (a list of choices, a date, a notice's length)
         size = draw(st.integers(1_000, MAX_PAYLOAD_BYTES - 4_000))
         char = draw(st.sampled_from(["x", "é", "漢", "\U0001f600", "\\", "\"", "\u0000"]))
         width = len(json.dumps(char, ensure_ascii=ascii_only).encode()) - 2
-        return to_bytes(_with(doc, spot.path, char * (size // width)), ascii_only=ascii_only)
-    if how == "nested":
+        return Broken(to_bytes(_with(doc, spot.path, char * (size // width)), ascii_only=ascii_only), how,
+                      [*spot.within, f"{spot.path[-1]} is", "unsupported protocol version"], surely=False)
+    if how == "nested":  # where a list goes, nested lists may still be valid a few levels down
         depth = draw(st.integers(2, 3_000))
         opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}"), (b'[{"x":', b"}]")]))
         junk = opener * depth + b"1" + closer * depth
-        return to_bytes(_with(doc, spot.path, _RAW.format(0)), [junk], ascii_only)
-    if how == "raw_token":
-        return to_bytes(_with(doc, spot.path, _RAW.format(0)), [draw(st.sampled_from(RAW_TOKENS))], ascii_only)
-    wrong = sorted(set(KINDS) - accepted_kinds(spot.type))
+        return Broken(to_bytes(_with(doc, spot.path, _RAW.format(0)), [junk], ascii_only), how,
+                      [*spot.within, NOT_JSON], surely=False)
+    if how == "raw_token":  # 1e400 is a number some fields take
+        token = draw(st.sampled_from(RAW_TOKENS))
+        return Broken(to_bytes(_with(doc, spot.path, _RAW.format(0)), [token], ascii_only), how,
+                      [NOT_JSON, *spot.within], surely=False)
+    wrong = sorted(set(KINDS) - accepted_kinds(spot.declared or spot.type))
     if not wrong:  # this place takes any JSON: nest a struct-breaking value one level up instead
-        return to_bytes(_with(doc, (), draw(_BY_KIND["array"])))
+        return Broken(to_bytes(_with(doc, (), draw(_BY_KIND["array"]))), "wrong_kind", ["Expected `object`, got `array`"])
     value = draw(st.sampled_from(wrong).flatmap(lambda k: _BY_KIND[k]))
-    return to_bytes(_with(doc, spot.path, value), ascii_only=ascii_only)
+    return Broken(to_bytes(_with(doc, spot.path, value), ascii_only=ascii_only), "wrong_kind", [f"{spot.at}Expected"])
 
 
 def _bad_value(draw: st.DrawFn, spot: Spot) -> Doc | None:
@@ -266,45 +312,50 @@ def _bad_value(draw: st.DrawFn, spot: Spot) -> Doc | None:
 
 
 @st.composite
-def message_breakage(draw: st.DrawFn, bases: Sequence[Doc], empty_is_bad: bool) -> bytes:
+def message_breakage(draw: st.DrawFn, kind: type[msgspec.Struct], bases: Sequence[Doc], empty_is_bad: bool) -> Broken:
     """A payload broken as a whole: not JSON, cut short, not an object, wrong version, too deep, too big."""
     valid = to_bytes(draw(st.sampled_from(bases)))
     how = draw(st.sampled_from(["binary", "truncated", "trailing", "leading", "not_object", "version", "deep",
                                 "oversize", "empty", "bad_utf8_raw"]))
-    if how == "binary":
-        return draw(st.binary(min_size=1, max_size=80))
+    if how == "binary":  # random bytes: now and then a JSON value, never a valid message
+        return Broken(draw(st.binary(min_size=1, max_size=80)), how, [kind.__name__])
     if how == "truncated":
-        return valid[: draw(st.integers(1, len(valid) - 1))]
+        return Broken(valid[: draw(st.integers(1, len(valid) - 1))], how, [NOT_JSON])
     if how == "trailing":
-        return valid + draw(st.sampled_from([b"x", b"}", b",", b"{}", b"\x00", b"\xff", b"\n{}"]))
+        return Broken(valid + draw(st.sampled_from([b"x", b"}", b",", b"{}", b"\x00", b"\xff", b"\n{}"])), how,
+                      [NOT_JSON])
     if how == "leading":
-        return draw(st.sampled_from([b"\xef\xbb\xbf", b"x", b"[", b"\x00", b"//c\n"])) + valid
+        return Broken(draw(st.sampled_from([b"\xef\xbb\xbf", b"x", b"[", b"\x00", b"//c\n"])) + valid, how,
+                      [NOT_JSON, "Expected `object`, got `array`"])  # read as far as the '['
+
     if how == "not_object":
-        return to_bytes(draw(json_values.filter(lambda v: not isinstance(v, dict))))
+        return Broken(to_bytes(draw(json_values.filter(lambda v: not isinstance(v, dict)))), how,
+                      ["Expected `object`, got"])
     if how == "version":
         v = draw(st.integers(-(2**70), 2**70).filter(lambda v: v != 1) | st.sampled_from(
             ["1", 1.0, 1.5, True, None, [1], {"v": 1}]))
-        return to_bytes({**json.loads(valid), "v": v})
+        return Broken(to_bytes({**json.loads(valid), "v": v}), how, ["unsupported protocol version", "v: "])
     if how == "deep":
         depth = draw(st.integers(1, MAX_PAYLOAD_BYTES // 2 - 10))
         opener = draw(st.sampled_from([b"[", b'{"v":']))
         closed = draw(st.booleans())
-        return (opener * depth + (b"1" + b"]" * depth if closed else b""))[:MAX_PAYLOAD_BYTES]
+        payload = (opener * depth + (b"1" + b"]" * depth if closed else b""))[:MAX_PAYLOAD_BYTES]
+        return Broken(payload, how, [NOT_JSON, "Expected `object`, got `array`", "v: Expected `int`"])
     if how == "oversize":
         size = draw(st.integers(MAX_PAYLOAD_BYTES + 1, OVERSIZE_MAX))
-        return valid[:-1] + b" " * (size - len(valid)) + b"}"
+        return Broken(valid[:-1] + b" " * (size - len(valid)) + b"}", how, [f"the limit is {MAX_PAYLOAD_BYTES}"])
     if how == "empty" and empty_is_bad:
-        return b""
+        return Broken(b"", how, [NOT_JSON])
     at = draw(st.sampled_from([1, 2]))  # before the first key, or inside it
-    return valid[:at] + draw(st.sampled_from(BAD_UTF8)) + valid[at:]
+    return Broken(valid[:at] + draw(st.sampled_from(BAD_UTF8)) + valid[at:], "bad_utf8_raw", [NOT_JSON])
 
 
 def bad_payloads(kind: type[msgspec.Struct], bases: Sequence[Doc], *, empty_is_bad: bool = True,
-                 ) -> st.SearchStrategy[bytes]:
-    """Payloads meant to fail validation as ``kind`` (tests still ask ``problem_of`` to be sure)."""
+                 ) -> st.SearchStrategy[Broken]:
+    """Payloads meant to fail validation as ``kind``, each with what was broken (see ``bad_case``)."""
     for base in bases:
         decode(to_bytes(base), kind)  # the bases themselves must be valid
-    return field_mutation(kind, bases) | message_breakage(bases, empty_is_bad)
+    return field_mutation(kind, bases) | message_breakage(kind, bases, empty_is_bad)
 
 
 def _topic_char(c: str) -> bool:
@@ -523,12 +574,16 @@ TALLY = Tally()
 # --- the steps of a case, shared by every node's tests -------------------------------------------------------
 
 
-def bad_case(payload: bytes, kind: type[msgspec.Struct], target: str, via: str) -> str:
-    """The problem ``decode`` finds in ``payload`` as ``kind``, the case counted in the tally; a valid payload is
-    no case (Hypothesis draws another)."""
+def bad_case(payload: Broken, kind: type[msgspec.Struct], target: str, via: str) -> str:
+    """The problem ``decode`` finds in ``payload`` as ``kind``, the case counted in the tally. The problem must
+    name what the generator broke; a payload a breakage may leave valid is no case (Hypothesis draws another)."""
     problem = problem_of(payload, kind)
+    if payload.surely:
+        assert problem is not None, f"{payload.how} left a valid {kind.__name__}: {bytes(payload[:200])!r}"
     assume(problem is not None)
     assert problem is not None
+    assert any(name in problem for name in payload.names), \
+        f"{payload.how}: the error {problem!r} names none of {payload.names}"
     TALLY.count(target, via)
     return problem
 

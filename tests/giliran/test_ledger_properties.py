@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from giliran import rules
 from giliran.config import SiteConfig, load_site
 from giliran.errors import LedgerError
 from giliran.ledger import Ledger
+from tests.giliran.calling_model import CallingModel
 from tests.giliran.invariants import check_invariants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,24 +41,41 @@ class LedgerMachine(RuleBasedStateMachine):
         self.site = all_day_site(SITE)
         self.t = dt.datetime(2026, 11, 24, 8, 0, tzinfo=ZONE).timestamp()
         self.ledger = Ledger(self.dir / "ledger.sqlite", self.site, lambda: self.t)
-        self.rules = {c.id: rules.CategoryRule(c.weight, c.max_wait_min * 60.0) for c in self.site.categories}
+        # The expected calls come from an independent model of the calling rule, fed only with what
+        # this test did (never with the ledger's passes nor giliran.rules).
+        self.model = CallingModel({c.id: c.weight for c in self.site.categories},
+                                  {c.id: c.max_wait_min * 60.0 for c in self.site.categories})
+        self.issued_at: dict[int, float] = {}
+
+    def service_day(self) -> str:
+        """The site's service day now: it opens at 06:00, so the day turns over at 06:00 local time."""
+        return (dt.datetime.fromtimestamp(self.t, ZONE) - dt.timedelta(hours=6)).date().isoformat()
 
     def teardown(self) -> None:
         self.ledger.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    @rule(category=st.sampled_from(CATEGORIES), printed=st.booleans())
-    def issue(self, category: str, printed: bool) -> None:
-        try:
-            ticket = self.ledger.reserve(category)
-        except LedgerError as exc:  # every counter serving it has closed today: its ticket would never be called
-            assert exc.code == "no_counter"
-            assert all(c.state == "closed" for c in self.ledger.counters() if c.id in self.serving(category))
-            return
-        if printed:
-            self.ledger.confirm(ticket.id)
-        else:
-            self.ledger.void(ticket.id, "paper out")
+    @rule(category=st.sampled_from(CATEGORIES), printed=st.booleans(), customers=st.integers(1, 3))
+    def issue(self, category: str, printed: bool, customers: int) -> None:
+        """One to three customers press the same button, a second apart."""
+        for _ in range(customers):
+            self.model.on_day(self.service_day())
+            try:
+                ticket = self.ledger.reserve(category)
+            except LedgerError as exc:
+                if exc.code == "no_counter":  # every counter serving it has closed today: it would never be called
+                    assert all(c.state == "closed" for c in self.ledger.counters() if c.id in self.serving(category))
+                else:
+                    hour = dt.datetime.fromtimestamp(self.t, ZONE).hour
+                    assert exc.code == "closed" and not 6 <= hour < 23, "the all-day site issues from 06:00 to 23:00"
+                return
+            if printed:
+                self.ledger.confirm(ticket.id)
+                self.issued_at[ticket.id] = self.t
+                self.model.queued(ticket.id, category, self.t)
+            else:
+                self.ledger.void(ticket.id, "paper out")
+            self.t += 1
 
     def serving(self, category: str) -> set[int]:
         return {c.id for c in self.site.counters_serving(category)}
@@ -69,24 +86,17 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(counter=st.sampled_from(COUNTERS))
     def next(self, counter: int) -> None:
-        served = set(self.site.counter(counter).categories)
-        waiting = [t for t in self.ledger.waiting() if t.category in served]
-        candidates = [rules.Candidate(t.id, t.category, t.issued_at) for t in waiting]
-        passes = dict(self.ledger._db.execute("SELECT category, pass FROM passes").fetchall())
-        expected = rules.choose(candidates, self.rules, passes, self.t)
+        self.model.on_day(self.service_day())
+        expected = self.model.expect(set(self.site.counter(counter).categories), self.t)
         try:
             called = self.ledger.next(counter)
         except LedgerError as exc:
             assert exc.code == "nobody_waiting" and expected is None
             return
-        assert expected is not None and called.id == expected.ticket_id
-        assert called.category in served
-        overdue = [t for t in waiting if self.t - t.issued_at > self.rules[t.category].max_wait_s]
-        if overdue:
-            assert called.promoted and called.id in {t.id for t in overdue}, "an overdue ticket goes first"
-        else:
-            same = [t for t in waiting if t.category == called.category]
-            assert called.issued_at == min(t.issued_at for t in same), "oldest first within a category"
+        assert expected is not None, f"counter {counter} called {called.number} with nobody waiting for it"
+        assert (called.id, called.promoted) == (expected.ticket_id, expected.overdue), \
+            f"counter {counter} called {called.number} (promoted={called.promoted}); the rule says {expected}"
+        self.model.called(called.id)
 
     @rule(counter=st.sampled_from(COUNTERS), action=st.sampled_from(["recall", "no_show", "done"]))
     def act(self, counter: int, action: str) -> None:
@@ -97,12 +107,14 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(counter=st.sampled_from(COUNTERS), category=st.sampled_from(CATEGORIES))
     def transfer(self, counter: int, category: str) -> None:
+        self.model.on_day(self.service_day())
         try:
             moved = self.ledger.transfer(counter, category)
         except LedgerError as exc:
             assert exc.code in ("not_serving", "same_category")
             return
         assert moved.state == "waiting" and moved.category == category
+        self.model.queued(moved.id, category, self.issued_at[moved.id])  # keeps its place
 
     @rule(counter=st.sampled_from(COUNTERS), state=st.sampled_from(["open", "paused", "closed"]))
     def counter_state(self, counter: int, state: str) -> None:
@@ -146,3 +158,38 @@ def test_the_ratio_holds_while_both_kinds_wait(w_priority: int, w_normal: int, a
             calls[ledger.next(1).category] += 1
             gap = calls["priority"] / w_priority - calls["mykad"] / w_normal
             assert abs(gap) <= 1.0, (calls, w_priority, w_normal)
+
+
+ACTIONS = st.one_of(
+    st.tuples(st.just("issue"), st.sampled_from(["priority", "mykad", "birth", "death"])),
+    st.tuples(st.just("wait"), st.integers(min_value=1, max_value=3 * 60) | st.integers(min_value=1, max_value=40 * 60)),
+    st.tuples(st.just("next"), st.sampled_from([1, 6])),
+    st.tuples(st.just("next"), st.sampled_from([1, 6])),  # 1: priority + MyKad; 6: priority, death, birth, MyKad
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(actions=st.lists(ACTIONS, min_size=5, max_size=120))
+def test_every_call_matches_the_reference_model(actions: list[tuple[str, object]]) -> None:
+    """A busy stretch at the counters that serve several categories: every Next calls the ticket the
+    independent model of the rule picks, and says 'promoted' exactly when the waiting-time override chose it."""
+    site = all_day_site(SITE)
+    model = CallingModel({c.id: c.weight for c in site.categories},
+                         {c.id: c.max_wait_min * 60.0 for c in site.categories})
+    t = [dt.datetime(2026, 11, 24, 8, 0, tzinfo=ZONE).timestamp()]
+    with tempfile.TemporaryDirectory() as tmp, Ledger(Path(tmp) / "l.sqlite", site, lambda: t[0]) as ledger:
+        for kind, arg in actions:
+            if kind == "issue":
+                ticket = ledger.confirm(ledger.reserve(str(arg)).id)
+                model.queued(ticket.id, str(arg), t[0])
+                t[0] += 1
+            elif kind == "wait":
+                t[0] += int(arg)  # type: ignore[call-overload]
+            else:
+                expected = model.expect(set(site.counter(int(arg)).categories), t[0])  # type: ignore[call-overload]
+                if expected is None:
+                    continue
+                called = ledger.next(int(arg))  # type: ignore[call-overload]
+                assert (called.id, called.promoted) == (expected.ticket_id, expected.overdue), \
+                    f"counter {arg} called {called.number} (promoted={called.promoted}); the rule says {expected}"
+                model.called(called.id)

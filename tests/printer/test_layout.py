@@ -26,6 +26,8 @@ from printer.layout import (
     draw_test_page,
     draw_ticket,
     load_logo,
+    number_size,
+    qr_module,
 )
 from printer.phrases import in_languages, missing_languages, phrase
 
@@ -219,7 +221,7 @@ def test_indonesian_site_prints_indonesian_phrases(make_sim: MakeSim, site: Site
     lines = printed(sim).splitlines()
     assert lines[:2] == ["Kantor Imigrasi Jakarta", "Jakarta Immigration Office"]
     assert {"Nomor antrean", "Paspor", "3 orang di depan Anda", "Perkiraan waktu tunggu: ~12 menit"} <= set(lines)
-    assert "Please wait for your number to be called." in lines  # footer has no 'id': English only
+    assert lines[-2:] == [RULE * 48, "Please wait for your number to be called."]  # footer has no 'id': English only
 
 
 def test_quota_slip(make_sim: MakeSim, site: SiteConfig) -> None:
@@ -228,6 +230,11 @@ def test_quota_slip(make_sim: MakeSim, site: SiteConfig) -> None:
     sim = make_sim(site)
     draw_closed_slip(sim, ClosedSlip("quota", at, marriage.name, site.hours_of(marriage)), site)
     rule = RULE * 48
+    shown = looks(sim)
+    assert shown["KUOTA PENUH"] == shown["QUOTA REACHED"] == "A bold 2x2"
+    assert shown["Perkahwinan & Perceraian"] == shown["Marriage & divorce"] == "A bold 1x1"
+    assert shown["Sila datang semula esok."] == shown["Please come back tomorrow."] == "A bold 1x1"
+    assert shown["Kuota nombor giliran hari ini telah penuh."] == shown["Opening hours: 08:30 - 16:00"] == "A 1x1"
     assert printed(sim) == "\n".join(
         [
             "Jabatan Pendaftaran Negara Putrajaya",
@@ -253,20 +260,96 @@ def test_quota_slip(make_sim: MakeSim, site: SiteConfig) -> None:
 def test_closed_slip_on_58mm(make_sim: MakeSim, site58: SiteConfig) -> None:
     sim = make_sim(site58)
     draw_closed_slip(sim, ClosedSlip("closed", dt.datetime(2026, 11, 24, 17, 5)), site58)
-    lines = printed(sim, tear=True).splitlines()
-    assert {"TUTUP", "CLOSED", "Sila datang semula esok.", "Please come back tomorrow."} <= set(lines)
-    assert "Kaunter telah ditutup untuk hari ini." in lines
-    assert sim.unsupported == []
+    rule = RULE * 32
+    assert printed(sim, tear=True) == "\n".join(
+        [
+            "Jabatan Pendaftaran Negara",
+            "Putrajaya",
+            "National Registration Department",
+            "Putrajaya",
+            rule,
+            "TUTUP",
+            "CLOSED",
+            rule,
+            "Kaunter telah ditutup untuk hari ini.",
+            "The counters are closed for today.",
+            "Sila datang semula esok.",
+            "Please come back tomorrow.",
+            rule,
+            "24/11/2026   17:05",
+        ]
+    )
+    assert sim.graphics() == [] and sim.unsupported == []
 
 
 def test_test_page(make_sim: MakeSim, site58: SiteConfig) -> None:
     sim = make_sim(site58)
     draw_test_page(sim, site58, dt.datetime(2026, 11, 24, 8, 0))
-    lines = printed(sim, tear=True).splitlines()
-    assert {"CETAKAN UJIAN", "TEST PRINT", "P001", "12345678901234567890123456789012"} <= set(lines)
-    assert "profile POS-5890, paper 58 mm, 384 dots" in lines
-    assert "native QR: no (sent as image)" in lines
-    assert len(sim.graphics()) == 1 and sim.unsupported == []
+    (qr,) = sim.graphics()
+    rule = RULE * 32
+    assert printed(sim, tear=True) == "\n".join(
+        [
+            "Jabatan Pendaftaran Negara",
+            "Putrajaya",
+            "National Registration Department",
+            "Putrajaya",
+            rule,
+            "CETAKAN UJIAN",
+            "TEST PRINT",
+            "24/11/2026   08:00",
+            rule,
+            "profile POS-5890, paper 58 mm, 384 dots",
+            "connection sim, 32 columns",
+            "native QR: no (sent as image)",
+            rule,
+            "P001",
+            "normal 1x1",
+            "bold 1x2",
+            " inverted",
+            "small font B",
+            "12345678901234567890123456789012",
+            rule,
+            "",
+            f"[{qr.label}]",
+            "",
+            "",
+            "Sila tunggu nombor anda dipanggil.",
+            "Please wait for your number to be called.",
+        ]
+    )
+    assert qr_matches(qr, "giliran:jpn-putrajaya:test") and sim.unsupported == []
+    # Every size and style a ticket uses, each labelled with what it should look like.
+    assert [look for _, look in styled(sim)] == [
+        "A bold 1x1", "A bold 1x1", "A 1x1", "A 1x1", "A 1x1",   # site name (first language bold), rule
+        "A bold 2x2", "A bold 2x2", "A 1x1", "A 1x1",            # title, stamp, rule
+        "B 1x1", "B 1x1", "B 1x1", "A 1x1",                      # model facts in font B, rule
+        "A bold 7x8", "A 1x1", "A bold 1x2", "A 1x1 inverted", "B 1x1", "A 1x1", "A 1x1",  # sizes, ruler, rule
+        "B 1x1", "B 1x1",                                        # footer
+    ]
+
+
+def test_test_page_on_80mm_sends_a_native_qr(make_sim: MakeSim, site: SiteConfig) -> None:
+    sim = make_sim(site)
+    draw_test_page(sim, site, dt.datetime(2026, 11, 24, 8, 0))
+    lines = printed(sim).splitlines()
+    assert {"profile TM-T20II, paper 80 mm, 576 dots", "connection sim, 48 columns", "native QR: yes"} <= set(lines)
+    assert "[QR giliran:jpn-putrajaya:test]" in lines
+    assert "123456789012345678901234567890123456789012345678" in lines
+
+
+def test_qr_modules_are_big_enough_for_a_phone_and_bordered(make_sim: MakeSim, site: SiteConfig, site58: SiteConfig,
+                                                           ticket: TicketPrint) -> None:
+    """The ticket's QR (33 x 33 modules for its URL, error correction L) takes about a third of the line:
+    5-dot modules on 80 mm (165 dots of 576), 4-dot modules (0.5 mm, the least a phone reads) on 58 mm,
+    where the image keeps a white border of one module all round."""
+    wide = make_sim(site)
+    draw_ticket(wide, ticket, site)
+    (native,) = wide.graphics()
+    assert native.bitmap.size == (165, 165) and qr_matches(native, URL)
+    narrow = make_sim(site58)
+    draw_ticket(narrow, ticket, site58)
+    (image,) = narrow.graphics()
+    assert image.bitmap.getbbox() == (4, 4, 136, 136) and image.bitmap.size[1] == 140 and qr_matches(image, URL)
 
 
 def test_logo_is_shrunk_to_fit_and_centred(make_sim: MakeSim, site: SiteConfig, ticket: TicketPrint, tmp_path: Path) -> None:
@@ -282,8 +365,9 @@ def test_logo_is_shrunk_to_fit_and_centred(make_sim: MakeSim, site: SiteConfig, 
 
 
 def test_missing_logo_names_the_key(site: SiteConfig, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="printer.logo: cannot read image"):
+    with pytest.raises(ConfigError, match="printer.logo: cannot read image") as info:
         load_logo(with_printer(site, logo="nope.png"), tmp_path)
+    assert info.value.source == "printer.logo" and str(tmp_path / "nope.png") in info.value.problems[0]
     assert load_logo(site) is None
 
 
@@ -295,7 +379,181 @@ def test_phrases() -> None:
 
 
 def test_ticket_rejects_impossible_values(ticket: TicketPrint) -> None:
-    with pytest.raises(ValueError, match="ahead"):
+    with pytest.raises(ValueError, match="^ahead is -1; it cannot be negative$"):
         dataclasses.replace(ticket, ahead=-1)
-    with pytest.raises(ValueError, match="number"):
+    with pytest.raises(ValueError, match="^number is empty$"):
         dataclasses.replace(ticket, number=" ")
+    with pytest.raises(ValueError, match="^est_wait_min is -0.5; it cannot be negative$"):
+        dataclasses.replace(ticket, est_wait_min=-0.5)
+    assert dataclasses.replace(ticket, est_wait_min=0.0, ahead=0).est_wait_min == 0.0  # served at once: allowed
+
+
+@pytest.mark.parametrize("what", ["closed slip", "test page"])
+def test_logo_heads_the_slips_too(make_sim: MakeSim, site: SiteConfig, tmp_path: Path, what: str) -> None:
+    Image.new("RGB", (400, 100), "black").save(tmp_path / "logo.png")
+    with_logo = with_printer(site, logo="logo.png")
+    logo = load_logo(with_logo, tmp_path)
+    sim = make_sim(with_logo)
+    if what == "closed slip":
+        draw_closed_slip(sim, ClosedSlip("closed", dt.datetime(2026, 11, 24, 17, 5)), with_logo, logo)
+    else:
+        draw_test_page(sim, with_logo, dt.datetime(2026, 11, 24, 8, 0), logo)
+    first = sim.graphics()[0]
+    assert first.align == 1 and first.bitmap.size == (400, 100)
+    assert printed(sim).startswith("[image 400x100]\nJabatan Pendaftaran Negara Putrajaya")
+
+
+def looks(sim: SimulatedPrinter) -> dict[str, str]:
+    """How each printed line looks: font A/B, bold, width x height, inverted (by its text)."""
+    return dict(styled(sim))
+
+
+def styled(sim: SimulatedPrinter) -> list[tuple[str, str]]:
+    """Every printed line in order, with how it looks."""
+    out = []
+    for line in sim._paper.items:
+        if isinstance(line, TextLine) and line.runs:
+            s = line.runs[0].style
+            look = f"{'AB'[s.font]}{' bold' if s.bold else ''} {s.width}x{s.height}{' inverted' if s.invert else ''}"
+            out.append((line.text, look + (" underlined" if s.underline else "")))
+    return out
+
+
+def test_what_stands_out_on_the_ticket(make_sim: MakeSim, site: SiteConfig, ticket: TicketPrint) -> None:
+    """The number, the service and the people ahead in bold; the copy marker inverted; headings and hints small."""
+    sim = make_sim(site)
+    draw_ticket(sim, dataclasses.replace(ticket, copy=True, ahead=0), site)
+    assert looks(sim) == {
+        "Jabatan Pendaftaran Negara Putrajaya": "A bold 1x1",
+        "National Registration Department Putrajaya": "A 1x1",
+        "24/11/2026   09:05": "A 1x1",
+        RULE * 48: "A 1x1",
+        "Nombor giliran": "B 1x1",
+        "Queue number": "B 1x1",
+        "A001": "A bold 8x8",
+        " SALINAN / COPY": "A bold 1x1 inverted",
+        "MyKad": "A bold 2x2",
+        "Identity card (MyKad)": "A 1x1",
+        "Tiada orang di hadapan anda": "A bold 1x1",
+        "No one ahead of you": "A bold 1x1",
+        "Anggaran masa menunggu: ~12 minit": "A 1x1",
+        "Estimated wait: ~12 min": "A 1x1",
+        "Imbas untuk semak giliran anda": "B 1x1",
+        "Scan to follow your turn": "B 1x1",
+        "Sila tunggu nombor anda dipanggil.": "B 1x1",
+        "Please wait for your number to be called.": "B 1x1",
+    }
+    sim = make_sim(site)
+    draw_ticket(sim, dataclasses.replace(ticket, ahead=4), site)
+    assert looks(sim)["4 people ahead of you"] == "A bold 1x1"
+
+
+def test_a_phrase_too_long_for_a_58mm_line_goes_small_in_every_language(make_sim: MakeSim, site58: SiteConfig,
+                                                                        ticket: TicketPrint) -> None:
+    """'Anggaran masa menunggu: ~1 minit' just fits 32 columns; with ~12 it does not, so both languages go to
+    font B (42 columns) rather than one wrapping. The quota notice, 42 characters, fills font B exactly."""
+    sim = make_sim(site58)
+    draw_ticket(sim, dataclasses.replace(ticket, est_wait_min=1.0), site58)
+    draw_ticket(sim, ticket, site58)
+    shown = looks(sim)  # both tickets, one after the other on the roll
+    assert shown["Anggaran masa menunggu: ~1 minit"] == shown["Estimated wait: ~1 min"] == "A 1x1"
+    assert shown["Anggaran masa menunggu: ~12 minit"] == shown["Estimated wait: ~12 min"] == "B 1x1"
+    marriage = site58.category("marriage")
+    slip = make_sim(site58)
+    draw_closed_slip(slip, ClosedSlip("quota", dt.datetime(2026, 11, 24, 11, 30), marriage.name), site58)
+    assert looks(slip)["Kuota nombor giliran hari ini telah penuh."] == "B 1x1"
+
+
+def test_a_ticket_prints_right_after_the_printer_was_left_in_another_mode(make_sim: MakeSim, site: SiteConfig,
+                                                                          ticket: TicketPrint) -> None:
+    """Every slip starts by resetting the printer (ESC @), so bold, inverted, double-size text left over from an
+    interrupted job does not leak onto the next customer's ticket."""
+    sim = make_sim(site)
+    sim.set(bold=True, invert=True, double_width=True, double_height=True, font="b", underline=1)
+    draw_ticket(sim, ticket, site)
+    assert looks(sim)["National Registration Department Putrajaya"] == "A 1x1"
+    assert not any("underlined" in look for _, look in styled(sim))
+
+
+def test_long_numbers_fall_back_to_normal_width() -> None:
+    """The number takes the widest size that fits 90 % of the line, and one step taller than wide."""
+    assert number_size("A001", 576, 12) == (8, 8)
+    assert number_size("A001", 384, 12) == (7, 8)
+    assert number_size("P12345678901234567890123456789", 576, 12) == (1, 2)
+
+
+def test_qr_module_size_follows_the_code_and_the_paper() -> None:
+    """A 50-character URL is a 29-module code at error correction L (python-escpos's level): 6-dot modules on
+    80 mm (a third of 576 dots over 29 + 2 border modules). A short code on wide paper stops at 8 dots (1 mm)."""
+    url = "https://giliran.example.gov.my/jpn-putrajaya/A0001"
+    assert len(url) == 50 and qr_module(url, 576) == 6
+    assert qr_module("x", 1000) == 8
+
+
+def test_qr_url_can_name_the_category(make_sim: MakeSim, site: SiteConfig, ticket: TicketPrint) -> None:
+    custom = with_printer(site, qr_url="https://q.example/{site}/{category}/{date}/{number}")
+    sim = make_sim(custom)
+    draw_ticket(sim, ticket, custom)
+    assert "[QR https://q.example/jpn-putrajaya/mykad/2026-11-24/A001]" in printed(sim).splitlines()
+
+
+def test_the_test_page_qr_on_80mm(make_sim: MakeSim, site: SiteConfig) -> None:
+    """'giliran:jpn-putrajaya:test' is a 25-module code: 7-dot modules on 80 mm."""
+    sim = make_sim(site)
+    draw_test_page(sim, site, dt.datetime(2026, 11, 24, 8, 0))
+    (qr,) = sim.graphics()
+    assert qr.bitmap.size == (175, 175) and qr_matches(qr, "giliran:jpn-putrajaya:test")
+
+
+def test_logo_load_is_logged_for_the_technician(site: SiteConfig, tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    Image.new("RGB", (1200, 300), "black").save(tmp_path / "logo.png")
+    with caplog.at_level("INFO", logger="printer.layout"):
+        load_logo(with_printer(site, logo="logo.png"), tmp_path)
+    assert caplog.messages == [f"logo {tmp_path / 'logo.png'} loaded at 460x115 dots"]
+
+
+
+def test_a_printer_without_font_b_prints_small_lines_in_font_a(make_sim: MakeSim, site: SiteConfig,
+                                                                ticket: TicketPrint) -> None:
+    """The ZJ-5870 (58 mm) has one font: headings and hints print in font A, wrapped to its 32 columns."""
+    zj = with_printer(site, profile="ZJ-5870", paper_mm=58)
+    sim = make_sim(zj)
+    draw_ticket(sim, ticket, zj)
+    shown = styled(sim)
+    assert ("Nombor giliran", "A 1x1") in shown and ("Scan to follow your turn", "A 1x1") in shown
+    assert ("Sila tunggu nombor anda", "A 1x1") in shown and ("dipanggil.", "A 1x1") in shown
+    assert sim.unsupported == []
+
+
+def test_the_first_category_name_is_double_width_while_it_fits_half_a_line(make_sim: MakeSim, site58: SiteConfig,
+                                                                          ticket: TicketPrint) -> None:
+    """On 58 mm (32 columns) a 16-letter name prints double width on one line; a 17-letter one stays
+    single width rather than wrapping."""
+    sim = make_sim(site58)
+    draw_ticket(sim, dataclasses.replace(ticket, category_names={"ms": "Pasport Antarabg"}), site58)
+    draw_ticket(sim, dataclasses.replace(ticket, category_names={"ms": "Pasport Antarabng"}), site58)
+    shown = looks(sim)
+    assert shown["Pasport Antarabg"] == "A bold 2x2" and shown["Pasport Antarabng"] == "A bold 1x2"
+
+
+def test_a_relative_logo_path_without_a_base_is_read_from_the_working_folder(
+        site: SiteConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Image.new("RGB", (100, 50), "black").save(tmp_path / "logo.png")
+    monkeypatch.chdir(tmp_path)
+    logo = load_logo(with_printer(site, logo="logo.png"))
+    assert logo is not None and logo.size == (100, 50)
+
+
+def test_a_transparent_logo_prints_only_its_mark(make_sim: MakeSim, site: SiteConfig, tmp_path: Path) -> None:
+    """A palette PNG whose background is transparent black prints as a black mark on white paper, not a block."""
+    img = Image.new("P", (80, 40), 0)
+    img.putpalette([0, 0, 0, 0, 0, 0])
+    img.paste(1, (30, 10, 50, 30))
+    img.save(tmp_path / "logo.png", transparency=0)
+    with_logo = with_printer(site, logo="logo.png")
+    logo = load_logo(with_logo, tmp_path)
+    sim = make_sim(with_logo)
+    draw_closed_slip(sim, ClosedSlip("closed", dt.datetime(2026, 11, 24, 17, 5)), with_logo, logo)
+    mark = sim.graphics()[0].bitmap.convert("L")
+    assert (mark.getpixel((5, 5)), mark.getpixel((40, 20))) == (0, 255)  # the bitmap is ink: 255 = black dot
