@@ -100,7 +100,7 @@ def split_v(rect: Rect, shares: Sequence[float], gap: int = 0) -> list[Rect]:
     return out
 
 
-def split_h(rect: Rect, shares: Sequence[float], gap: int = 0) -> list[Rect]:
+def split_h(rect: Rect, shares: Sequence[float], gap: int) -> list[Rect]:
     """Place rects left to right, sized by ``shares`` of the width left after the gaps."""
     free = rect.w - gap * (len(shares) - 1)
     total = sum(shares)

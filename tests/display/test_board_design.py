@@ -7,7 +7,7 @@ figures below together with the pictures in docs/images.
 
 from __future__ import annotations
 
-from display.layout import board_layout, counter_tiles, now_parts, recent_cells, waiting_table
+from display.layout import board_layout, counter_columns, counter_tiles, now_parts, recent_cells, waiting_table
 
 
 def rects(*items: object) -> list[tuple[int, int, int, int]]:
@@ -62,3 +62,54 @@ def test_entrance_board_1080x1920_portrait_with_notice() -> None:
     cells = recent_cells(lay.recent, 6, 3, lay.unit)
     assert rects(*cells[0], cells[5][0]) == [(34, 1203, 328, 52), (46, 1208, 140, 42), (198, 1213, 152, 31),
                                             (718, 1269, 328, 51)]
+
+
+def test_lobby_board_1280x720_is_the_same_design_at_two_thirds() -> None:
+    """Margins, paddings and row heights are shares of a 1080-line board: at 720 lines every one is 2/3."""
+    lay = board_layout((1280, 720), banner=True, notice=True)
+    assert lay.unit == 720 / 1080
+    assert rects(lay.site, lay.banner, lay.body, lay.now, lay.counters, lay.waiting, lay.notice) == [
+        (11, 0, 859, 76), (0, 76, 1280, 61), (11, 148, 1258, 512), (11, 148, 516, 301), (538, 148, 731, 235),
+        (538, 394, 731, 266), (0, 671, 1280, 49)]
+    now = now_parts(lay.now, lay.unit)
+    assert rects(now.title, now.number, now.counter, now.counter_sub) == [
+        (11, 148, 516, 39), (27, 195, 484, 142), (27, 342, 484, 57), (27, 404, 484, 37)]
+    tile = counter_tiles(lay.counters, 6, lay.unit)[0]
+    assert rects(tile.cell, tile.name, tile.info, tile.number, tile.state) == [
+        (550, 199, 230, 82), (559, 204, 211, 16), (559, 220, 211, 11), (570, 237, 189, 35), (559, 237, 211, 33)]
+    table = waiting_table(lay.waiting, 6, lay.unit)
+    row = table.rows[0]
+    assert rects(table.strip, *table.columns, row.line, row.badge, row.names, table.rows[5].line) == [
+        (539, 395, 729, 44), (551, 397, 435, 38), (999, 397, 109, 38), (1121, 397, 135, 38),
+        (538, 443, 731, 35), (553, 448, 24, 24), (590, 446, 396, 28), (538, 618, 731, 35)]
+    cells = recent_cells(lay.recent, 6, 2, lay.unit)
+    assert rects(*cells[0], cells[5][0]) == [(23, 511, 242, 40), (31, 514, 105, 33), (144, 518, 113, 24),
+                                            (274, 609, 241, 39)]
+
+
+def test_two_counters_get_tall_tiles_with_capped_name_and_state_boxes() -> None:
+    """With few counters the tiles are tall: the name strip stops at 84 px and the paused/closed box at 110 px."""
+    lay = board_layout((1920, 1080), banner=False, notice=False)
+    tile = counter_tiles(lay.counters, 2, lay.unit)[0]
+    assert rects(tile.cell, tile.name, tile.info, tile.number, tile.state) == [
+        (824, 205, 524, 338), (838, 213, 496, 50), (838, 263, 496, 34), (863, 332, 446, 190), (838, 361, 496, 110)]
+
+
+def test_a_square_screen_gets_the_landscape_board() -> None:
+    lay = board_layout((1080, 1080), banner=True, notice=True)
+    assert not lay.portrait
+    assert rects(lay.site, lay.banner, lay.notice, lay.now) == [
+        (16, 0, 718, 113), (0, 113, 1080, 92), (0, 1007, 1080, 73), (16, 221, 430, 452)]
+
+
+def test_the_portrait_banner_is_5_percent_of_the_height() -> None:
+    assert rects(board_layout((1080, 1920), banner=True, notice=False).banner) == [(0, 138, 1080, 96)]
+
+
+def test_empty_panels() -> None:
+    """No calls yet: one empty cell in previous calls. No services or no counters: nothing to lay out."""
+    lay = board_layout((1920, 1080), banner=False, notice=False)
+    assert len(recent_cells(lay.recent, 0, 2, lay.unit)) == 1
+    assert waiting_table(lay.waiting, 0, lay.unit).rows == []
+    assert len(waiting_table(lay.waiting, 1, lay.unit).rows) == 1
+    assert counter_tiles(lay.counters, 0, lay.unit) == [] and counter_columns(0) == 1

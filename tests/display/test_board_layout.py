@@ -101,6 +101,6 @@ def test_board_layout_panel_parts_stay_inside_their_panel(size: tuple[int, int])
         assert lay.recent.contains(cell) and cell.contains(number) and cell.contains(counter)
 
 
-@pytest.mark.parametrize(("n", "cols"), [(1, 1), (3, 3), (4, 2), (5, 3), (6, 3), (8, 3), (9, 3), (12, 4)])
+@pytest.mark.parametrize(("n", "cols"), [(1, 1), (3, 3), (4, 2), (5, 3), (6, 3), (8, 3), (9, 3), (10, 4), (12, 4)])
 def test_board_layout_counter_columns(n: int, cols: int) -> None:
     assert counter_columns(n) == cols
