@@ -444,8 +444,9 @@ def test_what_stands_out_on_the_ticket(make_sim: MakeSim, site: SiteConfig, tick
         "Please wait for your number to be called.": "B 1x1",
     }
     sim = make_sim(site)
-    draw_ticket(sim, dataclasses.replace(ticket, ahead=4), site)
-    assert looks(sim)["4 people ahead of you"] == "A bold 1x1"
+    draw_ticket(sim, dataclasses.replace(ticket, ahead=4, serving_from=dt.time(9, 0)), site)
+    shown = looks(sim)
+    assert shown["4 people ahead of you"] == shown["Counters open from 09:00"] == "A bold 1x1"
 
 
 def test_a_phrase_too_long_for_a_58mm_line_goes_small_in_every_language(make_sim: MakeSim, site58: SiteConfig,
