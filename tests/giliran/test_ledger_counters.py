@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from giliran.config import SiteConfig
+from giliran.errors import LedgerError
 from giliran.ledger import Ledger
 
 
@@ -126,3 +127,105 @@ def test_reload_takes_a_new_counter_and_category_without_restart(ledger: Ledger,
     assert [r.id for r in ledger.counters()][-1] == 7 and state_of(ledger, 7) == "closed"
     assert ledger.next(7).number == "A001"   # the waiting ticket is still there, now served at counter 7
     assert [e["kind"] for e in ledger.events()].count("config_reloaded") == 1
+
+
+def test_the_event_log_records_every_action_with_ticket_category_counter_and_details(ledger: Ledger, clock) -> None:  # type: ignore[no-untyped-def]
+    """Reports and the day summary are rebuilt from this log alone, so each action leaves exactly this row."""
+    start = ledger.events()[-1]["seq"]
+    a = ledger.reserve("mykad")
+    ledger.confirm(a.id)
+    clock.advance(60)
+    b = ledger.reserve("mykad")
+    ledger.void(b.id, "paper out")
+    clock.advance(60)
+    c = ledger.reserve("birth")
+    ledger.confirm(c.id)
+    clock.advance(60)
+    ledger.next(2)
+    clock.advance(30)
+    ledger.recall(2)
+    clock.advance(30)
+    ledger.transfer(2, "birth")
+    clock.advance(10)
+    ledger.next(4)
+    clock.advance(120)
+    ledger.done(4)
+    ledger.feedback(4, "good")
+    clock.advance(5)
+    ledger.next(4)
+    ledger.no_show(4)
+    ledger.set_counter_state(4, "paused")
+    k = ledger.reserve("collect")
+    ledger.confirm(k.id)                                   # still waiting when the day ends
+    clock.advance(24 * 3600)
+    d = ledger.reserve("mykad")                            # the first action of the new day expires K001 first
+    t0 = a.issued_at
+    rows = [(e["at"] - t0, e["day"], e["kind"], e["ticket"], e["category"], e["counter"], json.loads(e["data"]))
+            for e in ledger.events(after=start)]
+    est = {t.number: {"ahead": t.ahead, "est_wait_s": t.est_wait_s} for t in (a, b, c, k)}
+    assert rows == [
+        (0, "2026-11-24", "reserved", "A001", "mykad", None, est["A001"]),
+        (0, "2026-11-24", "issued", "A001", "mykad", None, est["A001"]),
+        (60, "2026-11-24", "reserved", "A002", "mykad", None, est["A002"]),
+        (60, "2026-11-24", "voided", "A002", "mykad", None, {"reason": "paper out"}),
+        (120, "2026-11-24", "reserved", "B001", "birth", None, est["B001"]),
+        (120, "2026-11-24", "issued", "B001", "birth", None, est["B001"]),
+        (180, "2026-11-24", "counter_open", None, None, 2, {}),
+        (180, "2026-11-24", "called", "A001", "mykad", 2, {"promoted": False, "waited_s": 180.0}),
+        (210, "2026-11-24", "recalled", "A001", "mykad", 2, {}),
+        (240, "2026-11-24", "transferred", "A001", "birth", 2, {"from": "mykad"}),
+        (250, "2026-11-24", "counter_open", None, None, 4, {}),
+        (250, "2026-11-24", "called", "A001", "birth", 4, {"promoted": False, "waited_s": 250.0}),
+        (370, "2026-11-24", "done", "A001", "birth", 4, {"service_s": 120.0}),
+        (370, "2026-11-24", "feedback", "A001", "birth", 4, {"rating": "good"}),
+        (375, "2026-11-24", "called", "B001", "birth", 4, {"promoted": False, "waited_s": 255.0}),
+        (375, "2026-11-24", "no_show", "B001", "birth", 4, {"service_s": 0.0}),
+        (375, "2026-11-24", "counter_paused", None, None, 4, {}),
+        (375, "2026-11-24", "reserved", "K001", "collect", None, est["K001"]),
+        (375, "2026-11-24", "issued", "K001", "collect", None, est["K001"]),
+        (86775, "2026-11-25", "expired", "K001", "collect", None, {"day": "2026-11-24"}),
+        (86775, "2026-11-25", "day_started", None, None, None, {"expired": 1}),
+        (86775, "2026-11-25", "reserved", "A001", "mykad", None, {"ahead": d.ahead, "est_wait_s": d.est_wait_s}),
+    ]
+    assert ledger.ticket(k.id).state == "expired" and ledger.counters()[3].serving is None
+
+
+@pytest.mark.parametrize(("action", "args", "code", "message"), [
+    ("reserve", ("nope",), "unknown_category", "no category 'nope'; known: priority, mykad, birth, death, marriage, collect"),
+    ("next", (99,), "unknown_counter", "no counter 99 at site jpn-putrajaya"),
+    ("recall", (2,), "not_serving", "counter 2 is not serving a ticket to recall"),
+    ("no_show", (2,), "not_serving", "counter 2 is not serving a ticket to mark a no-show"),
+    ("done", (2,), "not_serving", "counter 2 is not serving a ticket to finish"),
+    ("transfer", (2, "birth"), "not_serving", "counter 2 is not serving a ticket to transfer"),
+    ("feedback", (2, "meh"), "bad_rating", "rating must be very_good, good or poor, not 'meh'"),
+    ("feedback", (3, "good"), "nothing_to_rate", "counter 3 has not served anyone yet"),
+    ("set_counter_state", (2, "asleep"), "bad_state", "a counter can be open, paused or closed, not 'asleep'"),
+    ("ticket", (999,), "no_ticket", "no ticket with id 999"),
+])
+def test_refusals_name_the_problem(ledger: Ledger, action: str, args: tuple, code: str, message: str) -> None:  # type: ignore[type-arg]
+    """What the counter's screen shows when staff press a key that cannot act: a stable code and a plain reason."""
+    with pytest.raises(LedgerError) as info:
+        getattr(ledger, action)(*args)
+    assert (info.value.code, str(info.value)) == (code, message)
+
+
+def test_refusals_about_a_ticket(ledger: Ledger) -> None:
+    a = ledger.reserve("mykad")
+    ledger.confirm(a.id)
+    ledger.next(2)
+    with pytest.raises(LedgerError) as same:
+        ledger.transfer(2, "mykad")
+    assert (same.value.code, str(same.value)) == ("same_category", "A001 is already in 'mykad'")
+    ledger.done(2)
+    for call, message in [(lambda: ledger.confirm(a.id), "A001 is done, not printing"),
+                          (lambda: ledger.void(a.id, "x"), "A001 is done, not printing or waiting")]:
+        with pytest.raises(LedgerError) as info:
+            call()
+        assert (info.value.code, str(info.value)) == ("bad_state", message)
+    for rating in ("very_good", "good", "poor"):
+        ledger.confirm(ledger.reserve("mykad").id)
+        ledger.next(2)
+        assert ledger.feedback(2, rating).number.startswith("A")
+    with pytest.raises(LedgerError) as again:
+        ledger.feedback(2, "good")
+    assert (again.value.code, str(again.value)) == ("already_rated", "A004 has already been rated")
