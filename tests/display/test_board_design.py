@@ -113,3 +113,19 @@ def test_empty_panels() -> None:
     assert waiting_table(lay.waiting, 0, lay.unit).rows == []
     assert len(waiting_table(lay.waiting, 1, lay.unit).rows) == 1
     assert counter_tiles(lay.counters, 0, lay.unit) == [] and counter_columns(0) == 1
+
+
+def test_a_small_hall_at_720_lines_and_on_a_4k_screen() -> None:
+    """Two counters and two services: the tile's name strip, state box and the waiting rows stop at their
+    caps (84, 110 and 110 px on a 1080-line board), scaled with the screen like everything else."""
+    for size, tile_rects, row_lines in [
+        ((1280, 720), [(550, 138, 349, 224), (559, 143, 330, 34), (575, 222, 297, 125), (559, 241, 330, 73)],
+         [(538, 434, 731, 73), (538, 507, 731, 73)]),
+        ((3840, 2160), [(1648, 411, 1048, 675), (1676, 427, 992, 101), (1726, 665, 892, 380),
+                        (1676, 722, 992, 220)],
+         [(1612, 1302, 2196, 220), (1612, 1522, 2196, 220)]),
+    ]:
+        lay = board_layout(size, banner=False, notice=False)
+        tile = counter_tiles(lay.counters, 2, lay.unit)[0]
+        assert rects(tile.cell, tile.name, tile.number, tile.state) == tile_rects, size
+        assert rects(*(row.line for row in waiting_table(lay.waiting, 2, lay.unit).rows)) == row_lines, size
