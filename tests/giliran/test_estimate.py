@@ -106,6 +106,7 @@ def test_residual_service_time_matches_numerical_integration() -> None:
     assert e.residual_s(e.ServiceTime(300.0, 0.0), 120.0) == 180.0
     assert e.residual_s(e.ServiceTime(300.0, 0.0), 400.0) == 0.0
     assert e.residual_s(e.ServiceTime(300.0, 150.0), 0.0) == 300.0
+    assert e.residual_s(e.ServiceTime(300.0, 150.0), 100_000.0) == 0.0  # past any plausible service: ends now
     sigma = math.sqrt(math.log(1.25))
     mu = math.log(300.0) - sigma * sigma / 2
 
