@@ -176,7 +176,14 @@ def test_the_frame_after_a_call_arrives_shows_it_with_no_tick_due(kiosk, broker,
     try:
         node.mqtt.wait_connected(5)
         with shown:  # the retained board state is on the screen...
-            assert shown.wait_for(lambda: any(s is not None and s is node.state for s, _ in presented), 10)
+            for _ in range(100):  # bounded: 20 s at most
+                if shown.wait_for(lambda: any(s is not None and s is node.state for s, _ in presented), 0.2):
+                    break
+                # A second state within one tick (the kiosk's fresh board after the retained one) waits
+                # for the next tick, by design; the clock stands still, so give it that tick.
+                clock.advance(FRAME_S)
+            else:
+                pytest.fail("the board state never reached the screen")
             # ...and one tick later the loop has nothing pending: the next frame can only come from a wake.
             clock.advance(FRAME_S)
             ticked = drawn[0] + 1
