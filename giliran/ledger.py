@@ -81,8 +81,16 @@ class Ledger:
         return self._site
 
     def reload(self, site: SiteConfig) -> None:
-        """Take a new site file (categories, counters, hours) without restarting."""
+        """Take a new site file (categories, counters, hours) without restarting.
+
+        Refused (``would_strand``, naming the tickets) if tickets still waiting or
+        called would belong to a category the new file drops or no counter serves:
+        nobody could ever call them. Serve them first, or keep the category for today.
+        """
         with self._transaction():
+            stranded = self._stranded_by(site)
+            if stranded:
+                raise LedgerError("would_strand", "not reloaded: " + "; ".join(stranded))
             self._site = site
             self._sync_counters()
             self._log("config_reloaded", data={"categories": [c.id for c in site.categories]})
@@ -185,7 +193,23 @@ class Ledger:
     # --- counter side -----------------------------------------------------------
 
     def next(self, counter: int) -> Ticket:
-        """Finish what the counter serves and call the next ticket by the calling rule."""
+        """Finish what the counter serves and call the next ticket by the calling rule.
+
+        With nobody waiting it still commits what it did (the counter opened, its
+        ticket finished) before raising ``nobody_waiting``: a counter opened to an
+        empty hall stays open.
+        """
+        ticket = self._call_next(counter)
+        if ticket is None:
+            served = self._site.counter(counter).categories
+            raise LedgerError(
+                "nobody_waiting",
+                f"no one is waiting for counter {counter}'s services ({', '.join(served)})",
+            )
+        return ticket
+
+    def _call_next(self, counter: int) -> Ticket | None:
+        """One transaction: None (committed) when nobody waits for the counter's services."""
         with self._transaction():
             row = self._counter(counter)
             if row.state != "open":
@@ -204,10 +228,7 @@ class Ledger:
             candidates = [rules.Candidate(r["id"], r["category"], r["issued_at"]) for r in heads if r]
             choice = rules.choose(candidates, self._rules(), self._passes(), self.now())
             if choice is None:
-                raise LedgerError(
-                    "nobody_waiting",
-                    f"no one is waiting for counter {counter}'s services ({', '.join(served)})",
-                )
+                return None
             charged = rules.charge(self._passes().get(choice.category, 0.0), self._rules()[choice.category])
             self._set_pass(choice.category, charged)
             now = self.now()
@@ -410,6 +431,20 @@ class Ledger:
         self._db.execute("DELETE FROM passes")
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('day', ?)", (today,))
         self._log("day_started", data={"expired": len(stale)})
+
+    def _stranded_by(self, site: SiteConfig) -> list[str]:
+        """Per category the new site would leave with no way to call its open tickets, what is left in it."""
+        served = {cat for counter in site.counters for cat in counter.categories}
+        known = {cat.id for cat in site.categories}
+        rows = self._db.execute(
+            "SELECT category, number FROM tickets WHERE state = 'waiting' ORDER BY issued_at, id"
+        ).fetchall()
+        left: dict[str, list[str]] = {}
+        for row in rows:
+            if row["category"] not in known or row["category"] not in served:
+                left.setdefault(row["category"], []).append(row["number"])
+        return [f"{', '.join(numbers)} still in {cat!r}, which the new site file "
+                f"{'drops' if cat not in known else 'leaves with no counter'}" for cat, numbers in left.items()]
 
     def _sync_counters(self) -> None:
         for counter in self._site.counters:

@@ -134,7 +134,8 @@ class LedgerService:
             reply = self._handle(msg, counter)
             # The reply first: staff wait for it; boards follow a moment later.
             self.mqtt.publish(reply_topic, reply, correlation_data=msg.correlation_data)
-            if reply.ok:
+            # "nobody_waiting" still opened the counter (and finished its ticket): boards must show it.
+            if reply.ok or (reply.error is not None and reply.error.code == "nobody_waiting"):
                 self.publish_board()
 
     def _reply_topic(self, msg: Incoming, counter: int | None) -> str:
