@@ -27,11 +27,29 @@ class MissingDependency(GiliranError, RuntimeError):
 
 
 class LedgerError(GiliranError, RuntimeError):
-    """A queue action that the rules refuse; ``code`` is stable for MQTT replies."""
+    """A queue action that the rules refuse; ``code`` is stable for MQTT replies.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``changed``: the refusal still changed the ledger (Next with nobody waiting
+    opens the counter), so the boards must be told.
+    """
+
+    def __init__(self, code: str, message: str, *, changed: bool = False) -> None:
         self.code = code
+        self.changed = changed
         super().__init__(message)
+
+
+class StorageFault(LedgerError):
+    """The ledger's disk failed a read or write: full, read-only, an I/O error, or a file that cannot be opened.
+
+    ``code`` is ``ledger_`` + ``problem`` (e.g. ``ledger_disk_full``), stable for
+    counter replies and error events; ``problem`` is the kiosk's status field.
+    The message names the file and what a technician should check.
+    """
+
+    def __init__(self, problem: str, message: str) -> None:
+        self.problem = problem
+        super().__init__(f"ledger_{problem}", message)
 
 
 class ProtocolError(GiliranError, ValueError):

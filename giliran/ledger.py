@@ -34,9 +34,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from giliran import estimate, rules
+from giliran import estimate, ledger_io, rules
 from giliran.config import Category, SiteConfig
-from giliran.errors import LedgerError
+from giliran.errors import LedgerError, StorageFault
 from giliran.estimate_inputs import Profile, read_profile, read_queue_state, read_roster
 from giliran.ledger_store import Call, CategoryLoad, CounterRow, Ticket, open_db, ticket_from_row
 
@@ -60,6 +60,7 @@ class Ledger:
         self._profile: tuple[str, Profile] | None = None  # past weeks' arrivals: fixed for a service day
         self._roster_cache: tuple[tuple[int, int], tuple[tuple[estimate.CounterNow, ...],
                                                          dict[int, tuple[estimate.Shift, ...]]]] | None = None
+        self._path = path
         self._db = open_db(path)
         with self._transaction():
             self._sync_counters()
@@ -69,6 +70,39 @@ class Ledger:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def release(self, fault: StorageFault) -> None:
+        """Let go of the ledger's files while their disk fails; every action raises ``fault`` until ``reopen``.
+
+        A process that keeps files open on a failed filesystem keeps its broken
+        mount alive: a technician could not unmount, fsck and mount it again.
+        """
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                log.warning("closing the failed ledger connection", exc_info=True)
+            self._db = ledger_io.released(self._path, fault)
+
+    def reopen(self) -> None:
+        """Open the file again after a storage fault (a filesystem remounted, a disk that failed and came back).
+
+        The old connection may hold handles to a filesystem that is gone; a
+        new one sees the file as it is on disk now. Raises StorageFault while
+        the disk still fails.
+        """
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                log.warning("closing the failed ledger connection", exc_info=True)
+            self._db = open_db(self._path)
+            self._db.execute("SELECT COUNT(*) FROM meta").fetchone()
+
+    def probe(self) -> None:
+        """One small durable write, to learn whether the disk takes writes again (raises StorageFault if not)."""
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", (repr(self.now()),))
 
     def __enter__(self) -> Ledger:
         return self
@@ -199,12 +233,15 @@ class Ledger:
         ticket finished) before raising ``nobody_waiting``: a counter opened to an
         empty hall stays open.
         """
-        ticket = self._call_next(counter)
+        with self._lock:
+            before = self._counter(counter)
+            ticket = self._call_next(counter)
         if ticket is None:
             served = self._site.counter(counter).categories
             raise LedgerError(
                 "nobody_waiting",
                 f"no one is waiting for counter {counter}'s services ({', '.join(served)})",
+                changed=before.state != "open" or before.serving is not None,
             )
         return ticket
 
@@ -398,10 +435,13 @@ class Ledger:
             try:
                 self._roll_day()
                 yield
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A failed COMMIT (disk full, I/O error) may have rolled back already; one left
+                # open would make the next action join it instead of starting its own.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _log(self, kind: str, ticket: str | None = None, category: str | None = None,
              counter: int | None = None, data: dict[str, object] | None = None) -> None:

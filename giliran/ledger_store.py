@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from giliran import ledger_io
 from giliran.errors import LedgerError
 
 log = logging.getLogger(__name__)
@@ -97,15 +98,15 @@ VERSION = MIGRATIONS[-1].version
 
 
 def open_db(path: Path) -> sqlite3.Connection:
-    """Open (or create) a ledger file, durable settings on, upgraded to this code's schema."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA foreign_keys=ON")
+    """Open (or create) a ledger file, durable settings on, upgraded to this code's schema.
+
+    Disk failures (full, read-only, I/O errors, a damaged file) raise StorageFault
+    naming the file; see giliran/ledger_io.py.
+    """
+    db = ledger_io.connect(path)
     try:
-        migrate(db, path)
+        with ledger_io.guarded(path):  # the backup before a migration writes through other connections
+            migrate(db, path)
     except BaseException:
         db.close()
         raise

@@ -9,7 +9,7 @@ the printer and recovers by itself when the roll or the cable is back.
 
 Example::
 
-    issuer = TicketIssuer(ledger, printer, lamps, service, clock=time.time)
+    issuer = TicketIssuer(ledger, printer, lamps, service, storage)
     issuer.press("mykad")     # prints A001, or reports why not
 """
 
@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from escpos.escpos import Escpos
 from PIL import Image
 
-from giliran.errors import LedgerError, PrinterFault
+from giliran.errors import LedgerError, PrinterFault, StorageFault
 from giliran.ledger import Ledger, minutes
 from giliran.ledger_store import Ticket
 from kiosk.lamps import LampMode, Lamps
 from kiosk.service import LedgerService
+from kiosk.storage import StorageWatch
 from printer.layout import ClosedSlip, TicketPrint
 from printer.status import PrinterHealth, check
 from printer.transaction import print_closed_slip_checked, print_test_page_checked, print_ticket_checked
@@ -43,6 +44,7 @@ class IssuerStats:
     refused_closed: int = 0
     refused_quota: int = 0
     refused_fault: int = 0
+    refused_ledger: int = 0
     voided: int = 0
 
 
@@ -50,8 +52,9 @@ class TicketIssuer:
     """Serialises presses: one ticket at a time, one ticket per accepted press."""
 
     def __init__(self, ledger: Ledger, printer: Escpos, lamps: Lamps, service: LedgerService,
-                 logo: Image.Image | None = None) -> None:
+                 storage: StorageWatch, logo: Image.Image | None = None) -> None:
         self.ledger = ledger
+        self.storage = storage
         self.printer = printer
         self.lamps = lamps
         self.service = service
@@ -82,6 +85,17 @@ class TicketIssuer:
                 self._changed()
 
     def _press(self, category: str) -> Ticket | None:
+        """No ticket while the ledger's disk fails: one printed but never recorded would be a ghost."""
+        if self.storage.fault is None:
+            try:
+                return self._issue(category)
+            except StorageFault as fault:
+                self.storage.failed(fault)
+        self.stats.refused_ledger += 1
+        log.warning("press of %s refused: ledger storage fault", category)
+        return None
+
+    def _issue(self, category: str) -> Ticket | None:
         reason = self.ledger.availability(category)
         if reason is not None:
             self._refuse(category, reason)
@@ -92,6 +106,8 @@ class TicketIssuer:
             return None
         try:
             reserved = self.ledger.reserve(category)
+        except StorageFault:
+            raise
         except LedgerError as exc:  # closed or quota full between the check and now
             self._refuse(category, exc.code)
             return None
@@ -99,18 +115,43 @@ class TicketIssuer:
         try:
             self.health = print_ticket_checked(self.printer, self._ticket_print(reserved), self.ledger.site, self.logo)
         except PrinterFault as fault:
-            voided = self.ledger.void(reserved.id, fault.code)
             self.stats.voided += 1
             self._fault(fault)
-            self.service.changed("voided", voided)
+            try:
+                voided = self.ledger.void(reserved.id, fault.code)
+            except StorageFault as storage:
+                self.storage.failed(storage)
+                self.storage.keep(reserved.id, void_reason=fault.code)
+            else:
+                self.service.changed("voided", voided)
             return None
-        ticket = self.ledger.confirm(reserved.id)
-        self.last_ticket = ticket
-        self.service.changed("issued", ticket)
-        return ticket
+        self.last_ticket = reserved
+        ticket = self._confirm(reserved)
+        if ticket is not None:
+            self.last_ticket = ticket
+            self.service.changed("issued", ticket)
+        return ticket or reserved
+
+    def _confirm(self, reserved: Ticket) -> Ticket | None:
+        """The ticket is on paper: into the queue, even if the disk filled while it printed.
+
+        The reserve file's space is released for this one confirmation; if the
+        write still fails it is kept for the disk's recovery (None here).
+        """
+        try:
+            return self.ledger.confirm(reserved.id)
+        except StorageFault as fault:
+            self.storage.failed(fault)
+        if self.storage.release_reserve():
+            try:
+                return self.ledger.confirm(reserved.id)
+            except StorageFault as fault:
+                self.storage.failed(fault)
+        self.storage.keep(reserved.id)
+        return None
 
     def _refuse(self, category: str, reason: str) -> None:
-        """Closed or quota full: nothing is issued; a short slip if the site wants one."""
+        """Closed, no counter left today, or quota full: nothing is issued; a short slip if the site wants one."""
         if reason == "quota_full":
             self.stats.refused_quota += 1
         else:
@@ -120,7 +161,7 @@ class TicketIssuer:
         if not site.printer.closed_slip or self.fault:
             return
         cat = site.category(category)
-        slip = ClosedSlip(reason="quota" if reason == "quota_full" else "closed",
+        slip = ClosedSlip(reason={"quota_full": "quota", "no_counter": "no_counter"}.get(reason, "closed"),  # type: ignore[arg-type]
                           at=self.ledger.local(self.ledger.now()), category_names=cat.name,
                           hours=site.hours_of(cat))
         try:
@@ -179,14 +220,19 @@ class TicketIssuer:
     # --- lamps, technician commands -------------------------------------------------------
 
     def refresh_lamps(self) -> None:
-        for cat in self.ledger.site.categories:
-            if self.fault:
-                mode = LampMode.FAULT
-            elif self.ledger.availability(cat.id) is None:
-                mode = LampMode.READY
-            else:
-                mode = LampMode.OFF
-            self.lamps.set(cat.id, mode)
+        """Every lamp blinks the fault pattern while the printer or the ledger's disk fails."""
+        try:
+            modes = {cat.id: self._lamp_mode(cat.id) for cat in self.ledger.site.categories}
+        except StorageFault as fault:
+            self.storage.failed(fault)  # its listeners refresh the lamps again, to the fault pattern
+            return
+        for category, mode in modes.items():
+            self.lamps.set(category, mode)
+
+    def _lamp_mode(self, category: str) -> LampMode:
+        if self.fault or self.storage.fault:
+            return LampMode.FAULT
+        return LampMode.READY if self.ledger.availability(category) is None else LampMode.OFF
 
     def test_print(self) -> str:
         with self._lock:

@@ -24,9 +24,10 @@ from gpiozero.pins import Factory
 
 from giliran import __version__
 from giliran.config import SiteConfig, load_site
-from giliran.errors import GiliranError
+from giliran.errors import GiliranError, StorageFault
 from giliran.gpio import make_pin_factory
 from giliran.ledger import Ledger
+from giliran.ledger_store import Ticket
 from giliran.mqtt import Credentials, MqttNode, credentials_for
 from giliran.press_guard import KeyGuard
 from giliran.protocol import TechCommand
@@ -35,6 +36,7 @@ from kiosk.buttons import CategoryButtons
 from kiosk.issuer import TicketIssuer
 from kiosk.lamps import Lamps
 from kiosk.service import LedgerService
+from kiosk.storage import StorageWatch
 from printer.connection import build_printer, close_printer
 from printer.layout import load_logo
 
@@ -63,24 +65,33 @@ class KioskNode:
         self.site_path = site_path
         self._monotonic = monotonic
         self._started = monotonic()
-        self.ledger = Ledger(ledger_path or Path(site.site.ledger), site, clock)
+        path = ledger_path or Path(site.site.ledger)
+        try:
+            self.ledger = Ledger(path, site, clock)
+        except StorageFault as fault:  # one line from the CLI, no traceback
+            raise StorageFault(fault.problem, f"the kiosk cannot open its ledger {path}: {fault}") from None
         self.mqtt = MqttNode(site, "kiosk", "kiosk", credentials)
         self.service = LedgerService(self.ledger, self.mqtt)
+        self.storage = StorageWatch(self.ledger, path, self.service.error_event)
         self.pin_factory = pin_factory or make_pin_factory(site.kiosk.pin_factory)
         self._owns_printer = printer is None
         self.printer = printer or build_printer(site.printer)
         self.lamps = Lamps(site, self.pin_factory)
-        self.issuer = TicketIssuer(self.ledger, self.printer, self.lamps, self.service,
+        self.issuer = TicketIssuer(self.ledger, self.printer, self.lamps, self.service, self.storage,
                                    logo=load_logo(site, site_path.parent if site_path else None))
         self.presses = KeyGuard(site.kiosk.debounce_ms / 1000, site.kiosk.cooldown_s, monotonic)
         self.buttons = CategoryButtons(site, self.pin_factory, self.presses, self.issuer.press)
         self.issuer.on_change(self.publish_status)
+        self.service.on_storage_fault(self.storage.failed)
+        self.storage.on_change(self._storage_changed)
+        self.storage.on_written(self._written_late)
         self.service.on_tech("test_print", lambda _cmd: self.issuer.test_print())
         self.service.on_tech("reprint", lambda _cmd: self.issuer.reprint())
         self.service.on_tech("reload", self._reload)
         self._last_poll = self._last_refresh = monotonic()
 
     def start(self) -> None:
+        self.storage.start()
         self.issuer.poll_printer()
         self.issuer.refresh_lamps()
         self.publish_status()
@@ -92,6 +103,7 @@ class KioskNode:
         self.issuer.refresh_lamps()
         if now - self._last_poll >= PRINTER_POLL_S:
             self.issuer.poll_printer()
+            self.storage.poll()
             self._last_poll = now
         if now - self._last_refresh >= BOARD_REFRESH_S:
             # Estimated waits drift with time and the service day rolls over.
@@ -110,15 +122,28 @@ class KioskNode:
             refused_closed=stats.refused_closed,
             refused_quota=stats.refused_quota,
             refused_printer_fault=stats.refused_fault,
+            refused_ledger_fault=stats.refused_ledger,
             voided=stats.voided,
             uptime_s=round(self._monotonic() - self._started),
             version=__version__,
         )
-        details.update({f"issued.{cat}": n for cat, n in self.ledger.issued_today().items()})
+        details.update(self.storage.details())
+        try:
+            details.update({f"issued.{cat}": n for cat, n in self.ledger.issued_today().items()})
+        except StorageFault:  # the status must still go out, saying why (the storage fields)
+            pass
         return details
 
     def publish_status(self) -> None:
         self.mqtt.set_status(**self.status_details())
+
+    def _storage_changed(self) -> None:
+        self.issuer.refresh_lamps()
+        self.publish_status()
+
+    def _written_late(self, event: str, ticket: Ticket) -> None:
+        """A printed ticket's confirmation, kept while the disk failed, is in the ledger now."""
+        self.service.changed(event, ticket)
 
     def _reload(self, _cmd: TechCommand) -> str:
         if self.site_path is None:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from giliran.errors import GiliranError, LedgerError, ProtocolError
+from giliran.errors import GiliranError, LedgerError, ProtocolError, StorageFault
 from giliran.ledger import Ledger
 from giliran.ledger_store import Ticket
 from giliran.mqtt import Incoming, MqttNode
@@ -38,6 +38,7 @@ from kiosk.board_state import board_state, ticket_view
 log = logging.getLogger(__name__)
 
 TechHandler = Callable[[TechCommand], str]
+FaultListener = Callable[[StorageFault], None]
 
 
 class LedgerService:
@@ -49,6 +50,7 @@ class LedgerService:
         self._wall = wall
         self._lock = threading.RLock()
         self._tech_handlers: dict[str, TechHandler] = {"ping": lambda _cmd: "pong"}
+        self._fault_listeners: list[FaultListener] = []
         self._board_due = threading.Event()
         self._closing = False
         self._board_thread = threading.Thread(target=self._board_loop, name="board-publisher", daemon=True)
@@ -65,6 +67,14 @@ class LedgerService:
     def _on_connection(self, up: bool) -> None:
         if up:  # a reconnect may follow a broker restart that lost retained state
             self.publish_board()
+
+    def on_storage_fault(self, listener: FaultListener) -> None:
+        """Called when a command or the board build met a ledger storage fault (the kiosk's StorageWatch)."""
+        self._fault_listeners.append(listener)
+
+    def _storage_fault(self, fault: StorageFault) -> None:
+        for listener in self._fault_listeners:
+            listener(fault)
 
     def on_tech(self, action: str, handler: TechHandler) -> None:
         """Serve a technician command (e.g. 'test_print'); the handler returns a message."""
@@ -94,6 +104,9 @@ class LedgerService:
             self._board_due.clear()
             try:
                 self._publish_board_now()
+            except StorageFault as fault:  # boards keep the last good state; the status says why
+                log.warning("board state not rebuilt: %s", fault)
+                self._storage_fault(fault)
             except Exception:  # the publisher must outlive one bad build
                 log.exception("could not publish the board state")
 
@@ -131,11 +144,10 @@ class LedgerService:
         counter = self.mqtt.topics.counter_of(msg.topic)
         reply_topic = self._reply_topic(msg, counter)
         with self._lock:
-            reply = self._handle(msg, counter)
+            reply, changed = self._handle(msg, counter)
             # The reply first: staff wait for it; boards follow a moment later.
             self.mqtt.publish(reply_topic, reply, correlation_data=msg.correlation_data)
-            # "nobody_waiting" still opened the counter (and finished its ticket): boards must show it.
-            if reply.ok or (reply.error is not None and reply.error.code == "nobody_waiting"):
+            if changed:
                 self.publish_board()
 
     def _reply_topic(self, msg: Incoming, counter: int | None) -> str:
@@ -148,7 +160,8 @@ class LedgerService:
             log.warning("ignored response topic %r for a command on %s", wanted, msg.topic)
         return default
 
-    def _handle(self, msg: Incoming, counter: int | None) -> CounterReply:
+    def _handle(self, msg: Incoming, counter: int | None) -> tuple[CounterReply, bool]:
+        """The reply, and whether the ledger changed (a refused Next may still have opened the counter)."""
         action: str | None = None
         try:
             if counter is None:
@@ -166,14 +179,16 @@ class LedgerService:
             ticket = self._act(counter, cmd)
             waiting = self.ledger.waiting_count()
             return CounterReply(ok=True, counter=counter, action=action,
-                                ticket=ticket_view(self.ledger, ticket) if ticket else None, waiting=waiting)
+                                ticket=ticket_view(self.ledger, ticket) if ticket else None, waiting=waiting), True
         except ProtocolError as exc:
             self.error_event("bad_payload", str(exc), msg.topic)
             return CounterReply(ok=False, counter=counter, action=action,
-                                error=ErrorInfo(code="bad_payload", message=str(exc)))
+                                error=ErrorInfo(code="bad_payload", message=str(exc))), False
         except LedgerError as exc:  # brief: the message may quote the command's own (huge) category
+            if isinstance(exc, StorageFault):
+                self._storage_fault(exc)
             return CounterReply(ok=False, counter=counter, action=action,
-                                error=ErrorInfo(code=exc.code, message=brief(str(exc))))
+                                error=ErrorInfo(code=exc.code, message=brief(str(exc)))), exc.changed
 
     def _act(self, counter: int, cmd: CounterCommand) -> Ticket | None:
         ledger = self.ledger

@@ -75,10 +75,11 @@ class TicketPrint:
 class ClosedSlip:
     """The slip a customer gets instead of a ticket when the hall is closed or the quota is full.
 
-    ``hours`` (e.g. ``site.hours_of(category)``) adds the opening hours line.
+    ``no_counter``: within hours, but every counter serving the category has closed
+    for the day. ``hours`` (e.g. ``site.hours_of(category)``) adds the opening hours line.
     """
 
-    reason: Literal["closed", "quota"]
+    reason: Literal["closed", "quota", "no_counter"]
     at: dt.datetime
     category_names: Mapping[str, str] | None = None
     hours: Hours | None = None
@@ -215,13 +216,13 @@ def draw_closed_slip(p: Escpos, slip: ClosedSlip, site: SiteConfig, logo: Image.
     sheet.begin()
     sheet.header(logo)
     sheet.rule()
-    title = "closed_title" if slip.reason == "closed" else "quota_title"
+    title = "quota_title" if slip.reason == "quota" else "closed_title"
     for line in in_languages(title, sheet.languages):
         sheet.write(line, width=2, height=2, bold=True)
     for name in _names(slip.category_names or {}, sheet.languages):
         sheet.write(name, bold=True)
     sheet.rule()
-    sheet.phrases("closed" if slip.reason == "closed" else "quota")
+    sheet.phrases(slip.reason)
     sheet.phrases("come_back", bold=True)
     if slip.hours is not None:
         sheet.phrases("hours", open=slip.hours.open, close=slip.hours.close)

@@ -62,6 +62,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "The counters are closed for today.",
         "id": "Loket sudah tutup untuk hari ini.",
     },
+    "no_counter": {
+        "ms": "Tiada lagi kaunter untuk perkhidmatan ini hari ini.",
+        "en": "No counter serves this any more today.",
+        "id": "Tidak ada lagi loket untuk layanan ini hari ini.",
+    },
     "quota_title": {"ms": "KUOTA PENUH", "en": "QUOTA REACHED", "id": "KUOTA PENUH"},
     "quota": {
         "ms": "Kuota nombor giliran hari ini telah penuh.",

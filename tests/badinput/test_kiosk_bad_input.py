@@ -65,7 +65,8 @@ from tests.badinput.support import (
 
 COUNTERS = [c.id for c in SITE.counters]
 CATEGORIES = [c.id for c in SITE.categories]
-#: The hall of these tests has one 'death' ticket waiting (counters 4 and 6 serve it) and nobody served yet.
+#: The hall of these tests has one 'death' ticket waiting (counters 4 and 6 serve it) and nobody served yet;
+#: the other counters are open (a Next there finds nobody and changes nothing).
 IDLE = [c.id for c in SITE.counters if "death" not in c.categories]
 EXPIRY_S = SITE.calling.command_expiry_s
 
@@ -85,6 +86,8 @@ def make_kiosk(site: SiteConfig, credentials: Credentials | None, ledger_path: P
     node = KioskNode(site, credentials, pin_factory=MockFactory(), printer=SimulatedPrinter("TM-T20II", paper_mm=80),
                      clock=clock, monotonic=Monotonic(), ledger_path=ledger_path)
     node.ledger.confirm(node.ledger.reserve("death").id)
+    for counter in IDLE:
+        node.ledger.set_counter_state(counter, "open")
     return node
 
 

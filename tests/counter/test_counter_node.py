@@ -65,18 +65,20 @@ def test_next_calls_the_right_ticket_and_the_board_receives_its_number(kiosk, ma
     assert board.received() == b"WAIT  1\r\n" + BLANK.encode() + b"\r\nA001  1\r\n"
 
 
-def test_no_one_waiting_shows_the_idle_text_and_changes_nothing(kiosk, make_node, board, clock) -> None:  # type: ignore[no-untyped-def]
+def test_no_one_waiting_shows_the_idle_text_and_opens_the_counter(kiosk, make_node, board, clock) -> None:  # type: ignore[no-untyped-def]
     node = make_node(1)
     before = [tuple(e) for e in kiosk.ledger.events()]
     reply = node.press("next")
     assert reply is not None and not reply.ok and reply.error is not None
     assert reply.error.code == "nobody_waiting"
     board.wait_for("----  1")
-    assert [tuple(e) for e in kiosk.ledger.events()] == before
-    assert counter_row(kiosk, 1).state == "closed"
+    # Next is also "I am open": the counter stays open for the next customer (only that changed).
+    assert [e["kind"] for e in kiosk.ledger.events()[len(before):]] == ["counter_open"]
+    assert counter_row(kiosk, 1).state == "open"
     clock.advance(5)
     node.tick()
-    board.wait_for(BLANK)  # the notice is over: the counter is still closed
+    board.wait_for("----  1")  # the notice is over: open and free
+    assert board.lines()[-1] == "----  1"
 
 
 def test_a_bouncing_or_held_next_key_sends_exactly_one_command(kiosk, make_node, clock) -> None:  # type: ignore[no-untyped-def]

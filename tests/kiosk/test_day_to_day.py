@@ -111,3 +111,36 @@ def test_a_reload_goes_through_once_the_dropped_category_is_served(
     reply = reload(connect)
     assert reply.ok, reply.message
     assert all(c.id != "marriage" for c in node.ledger.site.categories)
+
+
+def test_a_category_whose_last_counter_has_closed_is_closed_at_the_kiosk(
+    node: KioskNode, broker: LocalBroker, connect, recorder
+) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.lamps import LampMode
+
+    printer: SimulatedPrinter = node.printer  # type: ignore[assignment]
+    node.tick()
+    assert node.lamps.mode("marriage") is LampMode.READY  # morning: no counter open yet, tickets for later
+    counter5 = CounterClient(broker.site, 5, None, node=connect("counter-5", "counter"))  # the only marriage counter
+    assert counter5.command("open").ok
+    assert counter5.command("close").ok
+    node.tick()
+    assert node.lamps.mode("marriage") is LampMode.OFF
+    assert node.lamps.mode("mykad") is LampMode.READY  # none of its counters has opened yet today
+    board = recorder()
+    display = connect("display-hall", "display")
+    display.subscribe(display.topics.board, board)
+    board.wait_for(lambda m: m.payload != b"" and {c.id: c.available for c in
+                                                   decode(m.payload, BoardState).categories}.get("marriage") is False)
+
+    press(node, MARRIAGE_PIN)
+    assert node.ledger.waiting("marriage") == []
+    slip = " ".join(printer.tickets()[-1].split())
+    assert "No counter serves this any more today." in slip and "Tiada lagi kaunter" in slip
+    assert "D001" not in slip
+
+    assert counter5.command("open").ok  # back from a long meeting
+    node.tick()
+    assert node.lamps.mode("marriage") is LampMode.READY
+    press(node, MARRIAGE_PIN)
+    assert [t.number for t in node.ledger.waiting("marriage")] == ["D001"]
