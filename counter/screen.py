@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from counter.serial_display import BLANK, Line, LineDisplay
+from counter.serial_display import BLANK, NUMBER_WIDTH, Line, LineDisplay
 from giliran.protocol import CounterReply
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,18 @@ def base_line(state: str | None, serving: str | None) -> Line:
     if state == "paused":
         return PAUSED
     if serving:
-        return Line(serving, "now serving")
+        return Line(board_number(serving), "now serving")
     return BLANK if state == "closed" else FREE
+
+
+def board_number(number: str) -> str:
+    """A ticket number for the board's four-character field: A1000 shows as 1000.
+
+    From the 1000th ticket of a category on, the prefix letter gives way to the
+    digits (the hall's boards, the ticket and the PA still carry the full number);
+    past 9999 the last four digits show.
+    """
+    return number if len(number) <= NUMBER_WIDTH else number[-NUMBER_WIDTH:]
 
 
 def error_line(code: str) -> Line:

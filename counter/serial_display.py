@@ -31,6 +31,7 @@ import serial
 
 log = logging.getLogger(__name__)
 
+NUMBER_WIDTH = 4  # the big field of the usual counter number board: A012, PAUS, ----
 RETRY_S = 5.0
 WRITE_TIMEOUT_S = 1.0
 

@@ -12,21 +12,33 @@ included):
   ``call_id`` for the same ticket) is announced again.
 
 Each call becomes ONE clip (pygame's ``Channel.queue`` holds only one pending
-sound); clips wait in the announcer's own queue and go to the player only when
-it is idle, so announcements never overlap and none is skipped.
+sound); calls wait in the announcer's own queue and go to the player only when
+it is idle, so announcements never overlap.
+
+The PA never falls minutes behind (``Backlog``): a full call in two languages
+takes about 13 s, so six counters calling at once would queue over a minute.
+When two or more calls wait behind the one about to be said, the PA switches to
+the short form ("A102, kaunter tiga", every language, one chime for the run)
+until it has caught up; a call superseded by a newer call of the same counter
+is dropped (that counter has moved on), and so is a call still waiting
+``max_delay_s`` after it arrived. The board shows every call regardless, and
+a recall announces a call again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+
+import msgspec
 
 from display.audio import Player
 from display.clip import Clip, concat, silence
-from display.voice_pack import VoicePack
+from display.voice_pack import COUNTER, NUMBER, PAUSE, VoicePack, call_words
 from giliran.errors import GiliranError
 from giliran.protocol import CallView
 
@@ -71,18 +83,54 @@ class Timing:
     after_call_s: float = 1.0  # so two announcements in a row do not run together
 
 
-def compose(number: str, counter: int, packs: Sequence[VoicePack], timing: Timing = Timing()) -> Clip:
-    """One call as one clip: the first pack's chime, then the call in each pack's language."""
+SHORT_TIMING = Timing(after_chime_s=0.1, between_languages_s=0.4, after_call_s=0.5)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How the PA keeps up when calls come faster than it can say them."""
+
+    short_when_waiting: int = 2  # this many calls behind the next one: the short form until caught up
+    max_delay_s: float = 60.0  # a call not started this long after it arrived is dropped (the board has it)
+
+
+def short_phrase(phrase: str) -> str:
+    """The phrase cut to the number and the counter with its word: "{number} , kaunter {counter}".
+
+    Taken from the pack's own phrase, so every clip it needs is in the pack.
+    """
+    tokens = phrase.split()
+    at = tokens.index(COUNTER)
+    counter_part = [tokens[at - 1], COUNTER] if at and tokens[at - 1] not in (NUMBER, PAUSE) else [COUNTER]
+    if tokens.index(NUMBER) < at:
+        return " ".join([NUMBER, PAUSE, *counter_part])
+    return " ".join([*counter_part, PAUSE, NUMBER])
+
+
+def compose(number: str, counter: int, packs: Sequence[VoicePack], timing: Timing = Timing(), *,
+            short: bool = False, chime: bool = True) -> Clip:
+    """One call as one clip: the first pack's chime, then the call in each pack's language.
+
+    ``short``: only the number and the counter, in each language (``short_phrase``).
+    """
     if not packs:
         raise ValueError("no voice packs: name at least one language")
     rate = packs[0].rate
-    parts = [packs[0].chime, silence(rate, timing.after_chime_s)]
+    parts = [packs[0].chime, silence(rate, timing.after_chime_s)] if chime else []
     for i, pack in enumerate(packs):
         if i:
             parts.append(silence(rate, timing.between_languages_s))
-        parts.append(pack.render(pack.call_words(number, counter)))
+        manifest = msgspec.structs.replace(pack.manifest, phrase=short_phrase(pack.manifest.phrase)) \
+            if short else pack.manifest
+        parts.append(pack.render(call_words(manifest, number, counter)))
     parts.append(silence(rate, timing.after_call_s))
     return concat(parts)
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    call: CallView
+    since: float  # the announcer's clock when it arrived
 
 
 def label(call: CallView) -> str:
@@ -115,6 +163,8 @@ class Announcer:
         volume: float = 0.8,
         counters: Collection[int] = (),
         timing: Timing = Timing(),
+        backlog: Backlog = Backlog(),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not packs:
             raise ValueError("no voice packs: name at least one language")
@@ -122,11 +172,15 @@ class Announcer:
         self._player = player
         self._counters = frozenset(counters)
         self._timing = timing
+        self._backlog = backlog
+        self._clock = clock
         self._lock = threading.Lock()
         self._seen: Seen | None = None
-        self._queue: deque[tuple[str, Clip]] = deque()
+        self._queue: deque[_Waiting] = deque()
+        self._catching_up = False
         self._volume = volume
         self._announced = 0
+        self._dropped = 0
         player.set_volume(volume)
 
     @property
@@ -144,6 +198,11 @@ class Announcer:
         """Announcements handed to the player since start."""
         return self._announced
 
+    @property
+    def dropped(self) -> int:
+        """Calls not announced because they were superseded or waited past ``max_delay_s``."""
+        return self._dropped
+
     def set_volume(self, volume: float) -> None:
         """The technician's volume command; reaches the announcement playing now."""
         with self._lock:
@@ -155,17 +214,10 @@ class Announcer:
         """Queue the new calls of a board state; returns those queued, oldest first."""
         with self._lock:
             fresh, self._seen = new_calls(calls, self._seen)
-            queued = []
-            for call in fresh:
-                if self._counters and call.counter not in self._counters:
-                    continue
-                try:
-                    clip = compose(call.number, call.counter, self._packs, self._timing)
-                except (GiliranError, ValueError) as exc:
-                    log.error("cannot announce %s: %s", label(call), exc)
-                    continue
-                self._queue.append((label(call), clip))
-                queued.append(call)
+            now = self._clock()
+            queued = [call for call in fresh if (not self._counters or call.counter in self._counters)
+                      and self._sayable(call)]
+            self._queue.extend(_Waiting(call, now) for call in queued)
         for call in queued:
             log.info("queued announcement %s (call %d)", label(call), call.call_id)
         self.tick()
@@ -174,12 +226,52 @@ class Announcer:
     def tick(self) -> None:
         """Start the next announcement if the player is idle; call it often."""
         with self._lock:
-            if not self._queue or self._player.busy():
+            if self._player.busy():
                 return
-            name, clip = self._queue.popleft()
-            self._player.play(clip, name)
-            self._announced += 1
-        log.info("announcing %s (%.1f s)", name, clip.seconds)
+            while self._queue:
+                waiting = self._queue.popleft()
+                name = label(waiting.call)
+                if self._outdated(waiting):
+                    self._dropped += 1
+                    continue
+                behind = len(self._queue)
+                chime = not self._catching_up
+                self._catching_up = behind >= self._backlog.short_when_waiting or (self._catching_up and behind > 0)
+                short = self._catching_up or not chime
+                try:
+                    clip = compose(waiting.call.number, waiting.call.counter, self._packs,
+                                   SHORT_TIMING if short else self._timing, short=short, chime=chime)
+                except (GiliranError, ValueError) as exc:
+                    log.error("cannot announce %s: %s", name, exc)
+                    continue
+                self._player.play(clip, name)
+                self._announced += 1
+                break
+            else:
+                self._catching_up = False
+                return
+        log.info("announcing %s (%.1f s%s)", name, clip.seconds, ", short form" if short else "")
+
+    def _sayable(self, call: CallView) -> bool:
+        """A call the packs cannot say (a letter with no clip) is logged once, when it arrives."""
+        try:
+            compose(call.number, call.counter, self._packs, self._timing)
+        except (GiliranError, ValueError) as exc:
+            log.error("cannot announce %s: %s", label(call), exc)
+            return False
+        return True
+
+    def _outdated(self, waiting: _Waiting) -> bool:
+        """Superseded by a newer call of the same counter, or waited too long (the board shows it anyway)."""
+        call = waiting.call
+        if any(w.call.counter == call.counter for w in self._queue):
+            log.warning("not announcing %s: counter %d has called again since", label(call), call.counter)
+            return True
+        late = self._clock() - waiting.since
+        if late > self._backlog.max_delay_s:
+            log.warning("not announcing %s: %.0f s late (limit %.0f s)", label(call), late, self._backlog.max_delay_s)
+            return True
+        return False
 
     def close(self) -> None:
         with self._lock:

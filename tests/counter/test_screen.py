@@ -122,3 +122,16 @@ def test_a_new_screen_says_wait_and_a_stopping_one_blanks() -> None:
     screen.start()
     screen.blank()
     assert screen.display.lines == [Line("WAIT", "starting"), BLANK]  # type: ignore[attr-defined]
+
+
+def test_a_thousandth_ticket_fits_the_four_character_board(screen: Screen) -> None:
+    """A1000 would push the default line "{number:>4} {counter:>2}" one column right; the board shows 1000."""
+    from counter.serial_display import LineFormat
+    from giliran.config import SerialDisplay
+
+    fmt = LineFormat(SerialDisplay(port="loop://").template, counter=3, name="Kaunter 3")
+    screen.reply(ok("next", "A999"))
+    screen.reply(ok("next", "A1000"))
+    screen.follow("open", "B1234")
+    sent = [fmt.render(line) for line in screen.display.lines[-3:]]  # type: ignore[attr-defined]
+    assert sent == [b"A999  3\r\n", b"1000  3\r\n", b"1234  3\r\n"]

@@ -311,3 +311,20 @@ def test_render_frame_by_frame_ends_pixel_identical_to_a_fresh_board(board) -> N
         fresh.view.update_state(step)
         fresh.view.render()
         assert pygame.image.tobytes(b.surface, "RGB") == pygame.image.tobytes(fresh.surface, "RGB")
+
+
+@pytest.mark.parametrize("display_id", DISPLAYS)
+def test_render_a_thousandth_number_shows_whole_in_its_tile(board, display_id: str, fonts: Fonts) -> None:  # type: ignore[no-untyped-def]
+    b = board(display_id)
+    state = b.call(b.busy(), "A1000", 4)
+    b.clock.advance(b.display.flash_s + 0.1)
+    b.view.render()
+    t = b.theme
+    number = now_parts(b.view.layout.now, b.view.layout.unit).number
+    shown = ink(b.surface, number, t.now_panel)
+    assert shown == alone(fonts, "A1000", number, t.now_number, t.now_panel)
+    assert shown[0][0] <= number.width and shown[0][1] <= number.height
+    zone = b.display.counters
+    tile = counter_tiles(b.view.layout.counters, len(zone), b.view.layout.unit)[list(zone).index(4)]
+    assert [c.serving for c in state.counters if c.id == 4] == ["A1000"]
+    assert ink(b.surface, tile.number, t.tile) == alone(fonts, "A1000", tile.number, t.number, t.tile)

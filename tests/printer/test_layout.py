@@ -152,6 +152,18 @@ def test_number_is_the_biggest_that_fits(
     assert (category.runs[0].style.width, category.runs[0].style.height) == (2, 2)
 
 
+@pytest.mark.parametrize("model", ["site", "site58"])
+def test_a_thousandth_ticket_number_fits_the_paper(
+    make_sim: MakeSim, ticket: TicketPrint, model: str, request: pytest.FixtureRequest
+) -> None:
+    site: SiteConfig = request.getfixturevalue(model)
+    sim = make_sim(site)
+    draw_ticket(sim, dataclasses.replace(ticket, number="A1000"), site)
+    assert "A1000" in sim.paper_text().splitlines()
+    box = sim.text_box("A1000")
+    assert box is not None and box[0] >= 0 and box[2] <= sim.printable_dots
+
+
 def test_long_category_names_wrap_between_words_on_58mm(make_sim: MakeSim, site58: SiteConfig) -> None:
     priority = site58.category("priority")
     when = dt.datetime(2026, 11, 24, 9, 5)
