@@ -128,6 +128,8 @@ class StorageWatch:
         """From the main loop: notice a disk running full or read-only; recover when it is fine again."""
         with self._lock:
             was = self.fault
+            if was is not None and was.problem == "corrupt":
+                return  # a damaged file does not heal: restore a backup and restart the kiosk
             problem = self._trouble()
             if problem is None and was is not None:
                 try:
