@@ -80,7 +80,7 @@ class DisplayNode:
         if self.config.pa:
             packs = load_voices(voices_dir, site.site.languages, {c.prefix for c in site.categories})
             self.announcer = Announcer(packs, player or MixerPlayer(packs[0].rate), volume=self.config.volume,
-                                       counters=self.config.counters)
+                                       counters=self.config.counters, clock=clock)
         self.mqtt = MqttNode(site, self.node_id, "display", credentials)
         self._lock = threading.Lock()
         self._broker_up = False

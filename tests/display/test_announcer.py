@@ -240,7 +240,7 @@ def _frames(path: Path) -> bytes:
 
 SIX_AT_ONCE = [call(10 + i, f"{p}{n:03d}", i + 1) for i, (p, n) in enumerate(
     [("A", 102), ("B", 15), ("P", 1), ("C", 7), ("K", 20), ("D", 3)])]
-#: docs/BOARD.md states it: with the ms + en espeak-ng packs, the sixth of six calls at once starts
+#: docs/VOICES.md states it: with the ms + en espeak-ng packs, the sixth of six calls at once starts
 #: within this (measured 35.9 s; 76 s when every call was said in full).
 SIX_CALLS_BOUND_S = 40.0
 
