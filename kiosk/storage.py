@@ -131,13 +131,18 @@ class StorageWatch:
             if was is not None and was.problem == "corrupt":
                 return  # a damaged file does not heal: restore a backup and restart the kiosk
             problem = self._trouble()
+            written: list[tuple[str, Ticket]] = []
             if problem is None and was is not None:
                 try:
-                    self._recover()
+                    self._recover(written)
                 except StorageFault as fault:
                     problem = fault
                 else:
                     self.fault = None
+        # Listeners outside the lock: they take the service's lock, whose holders may report a fault here.
+        for event, ticket in written:
+            for listener in self._on_written:
+                listener(event, ticket)
         if problem is not None:
             self.failed(problem)
         elif was is not None:
@@ -159,7 +164,7 @@ class StorageWatch:
                                              "free space there (`df -h`, `du -sh /var/log/*`)")
         return None
 
-    def _recover(self) -> None:
+    def _recover(self, written: list[tuple[str, Ticket]]) -> None:
         self.ledger.reopen()
         for ticket_id, void_reason in list(self._pending.items()):
             if void_reason is None:
@@ -167,9 +172,8 @@ class StorageWatch:
             else:
                 ticket, event = self.ledger.void(ticket_id, void_reason), "voided"
             del self._pending[ticket_id]
+            written.append((event, ticket))
             log.warning("%s %s written after the ledger's disk recovered", event, ticket.number)
-            for listener in self._on_written:
-                listener(event, ticket)
         self.ledger.probe()
         self._make_reserve()
 
