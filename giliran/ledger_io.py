@@ -48,10 +48,36 @@ def free_bytes(path: Path) -> int | None:
 
 
 def read_only(path: Path) -> bool:
+    """The filesystem of ``path`` takes no writes: mounted read-only, or ext4's emergency read-only.
+
+    After an error, ext4 ``errors=remount-ro`` on Linux 6.x leaves the mount "rw"
+    for ``statvfs`` and says ``emergency_ro`` in its options (/proc/self/mounts).
+    """
     try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return True
     except OSError:
         return False
+    return "emergency_ro" in _mount_options(path)
+
+
+def _mount_options(path: Path) -> set[str]:
+    """The options of the mount ``path`` is on (the longest mount point that holds it)."""
+    try:
+        lines = Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return set()
+    real = os.path.realpath(path)
+    best, options = "", set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        where = fields[1].replace("\\040", " ")
+        inside = real == where or real.startswith(where.rstrip("/") + "/")
+        if inside and len(where) >= len(best):
+            best, options = where, set(fields[3].split(","))
+    return options
 
 
 def write_errno(folder: Path) -> int | None:
