@@ -186,11 +186,14 @@ def hall(connect, recorder):  # type: ignore[no-untyped-def]
 
         def status(self, predicate: Callable[[dict[str, object]], bool]) -> dict[str, object]:
             """The first status since the last one matched that matches ``predicate``."""
+            def position(m) -> int:  # type: ignore[no-untyped-def]  # by identity: statuses repeat
+                return next(i for i, seen in enumerate(statuses.messages) if seen is m)
+
             def fresh(m) -> bool:  # type: ignore[no-untyped-def]
-                return (statuses.messages.index(m) >= self.seen and m.payload != b""
+                return (position(m) >= self.seen and m.payload != b""
                         and predicate(decode(m.payload, NodeStatus).details))
             msg = statuses.wait_for(fresh)
-            self.seen = statuses.messages.index(msg) + 1
+            self.seen = position(msg) + 1
             return decode(msg.payload, NodeStatus).details
 
         def error(self, code: str) -> ErrorEvent:
