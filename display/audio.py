@@ -67,7 +67,9 @@ class MixerPlayer:
     resampling. Tests run it with ``SDL_AUDIODRIVER=disk``.
     """
 
-    def __init__(self, rate: int, buffer: int = 1024) -> None:
+    # 4096 samples (0.19 s at 22050 Hz) of buffer: an announcement can start that late, and
+    # with 1024 the stream underran (audible stutters) while the machine was busy.
+    def __init__(self, rate: int, buffer: int = 4096) -> None:
         import pygame
 
         self._pygame = pygame

@@ -104,6 +104,13 @@ class BoardView:
         """The regions of the last rendered frame (None before the first)."""
         return self._layout
 
+    def set_surface(self, surface: pygame.Surface) -> None:
+        """Draw on ``surface`` from now on (the screen after an output resize): the next
+        ``render`` lays the board out for its size and repaints it all. Call it from the
+        thread that renders."""
+        self._surface = surface
+        self._layout = None
+
     def update_state(self, state: BoardState) -> None:
         """Show a new board state; a new newest call in this zone starts the flash."""
         model = board_model(state, self._display, self._site, self._labels)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pygame
 
+from display import pa_device
 from display.announcer import Announcer
 from display.audio import MixerPlayer, Player
 from display.board import BoardView
@@ -67,20 +68,31 @@ class DisplayNode:
         player: Player | None = None,
         voices_dir: Path = DEFAULT_VOICES,
         clock: Callable[[], float] = time.time,
+        pa_retry_s: float = pa_device.RETRY_S,
+        follow_screen: bool = False,
     ) -> None:
         self.site = site
         self.config = site.display(display_id)
         self.node_id = f"display-{display_id}"
         self.surface = surface
+        self._screen: str | None = None
         self._clock = clock
         self.view = BoardView(self.config, site, surface, clock=clock)
         #: When the next frame is due: each tick, and at once when a board state arrives.
         self.pacer = FramePacer(FRAME_S, clock)
         self.announcer: Announcer | None = None
+        #: The sound device when this node opened it itself (None with an injected player).
+        self.pa: pa_device.ReopeningPlayer | None = None
+        #: Whether each frame takes the screen's surface as it is now (it changes on an output resize).
+        self._follow_screen = follow_screen
         if self.config.pa:
             packs = load_voices(voices_dir, site.site.languages, {c.prefix for c in site.categories})
-            self.announcer = Announcer(packs, player or MixerPlayer(packs[0].rate), volume=self.config.volume,
-                                       counters=self.config.counters, clock=clock)
+            if player is None:
+                rate = packs[0].rate
+                player = self.pa = pa_device.ReopeningPlayer(lambda: MixerPlayer(rate), clock, retry_s=pa_retry_s,
+                                                             on_change=self._pa_changed)
+            self.announcer = Announcer(packs, player, volume=self.config.volume, counters=self.config.counters,
+                                       clock=clock)
         self.mqtt = MqttNode(site, self.node_id, "display", credentials)
         self._lock = threading.Lock()
         self._broker_up = False
@@ -98,6 +110,8 @@ class DisplayNode:
 
     def start(self) -> None:
         self.mqtt.start()
+        if self.pa is not None:  # the first attempt, so status and events say at once if there is no device
+            self.pa.poll()
 
     def close(self) -> None:
         self.mqtt.stop()
@@ -180,6 +194,24 @@ class DisplayNode:
             return f"saved {path}"
         raise GiliranError(f"a display does not support {cmd.action!r}")
 
+    def _pa_changed(self, missing: str | None) -> None:
+        """The board goes on without sound; status and an event tell the technician."""
+        self.mqtt.set_status(pa="ok" if missing is None else "no sound device")
+        if missing is not None:
+            self.mqtt.publish(self.mqtt.topics.event("error"),
+                              ErrorEvent(node=self.node_id, code="no_sound_device",
+                                         message=brief(f"pa: no sound device: {missing}"), at=now_utc()))
+
+    def use_surface(self, surface: pygame.Surface) -> None:
+        """Draw on the screen's surface as it is now (after an output resize); its size goes in the status."""
+        w, h = surface.get_size()
+        if surface is self.surface and f"{w}x{h}" == self._screen:
+            return
+        log.info("screen is %dx%d", w, h)
+        self.surface, self._screen = surface, f"{w}x{h}"
+        self.view.set_surface(surface)
+        self.mqtt.set_status(screen=self._screen)
+
     def _error(self, code: str, message: str, topic: str) -> None:
         log.warning("%s on %s: %s", code, topic, message)
         self.mqtt.publish(self.mqtt.topics.event("error"),
@@ -200,9 +232,22 @@ class DisplayNode:
             self.view.set_connection(online)
             self._online_shown = online
             self.mqtt.set_status(showing="live" if online else "offline banner")
+        if self._follow_screen:
+            screen = pygame.display.get_surface()
+            if screen is not None:
+                self.use_surface(screen)
+        if self.pa is not None:
+            self.pa.poll()
         if self.announcer is not None:
             self.announcer.tick()
         return self.view.render()
+
+
+def _seconds(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        raise GiliranError(f"{name}={os.environ[name]!r} is not a number of seconds") from None
 
 
 def run_display(site: SiteConfig, display_id: str, credentials_dir: Path, voices_dir: Path,
@@ -215,14 +260,19 @@ def run_display(site: SiteConfig, display_id: str, credentials_dir: Path, voices
         config = site.display(display_id)
     except KeyError:
         raise GiliranError(f"site {site.site.id} has no display {display_id!r}") from None
+    pa_retry_s = _seconds("GILIRAN_PA_RETRY_S", pa_device.RETRY_S)
     pygame.display.init()
     pygame.font.init()
     pygame.mouse.set_visible(False)
-    flags = 0 if window else pygame.FULLSCREEN
+    # Under a Wayland compositor (cage) the window must be RESIZABLE, not FULLSCREEN: cage
+    # makes every window fill the output anyway, and SDL ignores the compositor's new size
+    # for a FULLSCREEN window, so after an output resize the board stayed in a corner.
+    wayland = pygame.display.get_driver() == "wayland"
+    flags = pygame.RESIZABLE if window or wayland else pygame.FULLSCREEN
     surface = pygame.display.set_mode(config.resolution, flags)
     pygame.display.set_caption(f"Giliran — {display_id}")
     node = DisplayNode(site, display_id, credentials_for(site, f"display-{display_id}", credentials_dir),
-                       surface, voices_dir=voices_dir)
+                       surface, voices_dir=voices_dir, pa_retry_s=pa_retry_s, follow_screen=True)
     grace = ConnectionGrace(BROKER_GRACE_S)
     node.mqtt.on_connection(grace.update)
     node.start()

@@ -167,7 +167,11 @@ def draw_now(p: Painter, rect: Rect, now: NowCall | None, flash: bool) -> None:
            bold=True, align="center")
     if now is None:
         p.number("—", parts.number, fg)
-        p.text(p.labels.both("no_call"), parts.counter, sub, align="center")
+        # One language a line, all the same size: joined on one line they were cut.
+        words = p.labels.each("no_call")
+        for line, box in zip(words, split_v(parts.counter.union(parts.counter_sub), [1.0] * len(words)),
+                             strict=True):
+            p.text(line, box, sub, align="center")
         return
     p.number(now.number, parts.number, fg)
     p.text(now.counter[0], parts.counter, fg, bold=True, align="center")

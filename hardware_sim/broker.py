@@ -45,6 +45,16 @@ class LocalBroker:
     def credentials(self, node_id: str) -> Credentials:
         return Credentials.load(self.files.credentials_dir / f"{node_id}.toml")
 
+    def write_site_file(self, source: Path, path: Path, ledger: Path) -> Path:
+        """``source`` (a site file like examples/site.toml) pointed at this broker, for node processes' ``--site``."""
+        text = source.read_text(encoding="utf-8")
+        text = text.replace("port = 1883", f"port = {self.port}")
+        text = text.replace('ledger = "var/ledger.sqlite"', f'ledger = "{ledger}"')
+        text = text.replace('credentials_dir = "/etc/giliran/credentials"',
+                            f'credentials_dir = "{self.files.credentials_dir}"')
+        path.write_text(text, encoding="utf-8")
+        return path
+
     def start(self, timeout: float = 10.0) -> None:
         self._process.start(self.ports(), timeout)
 

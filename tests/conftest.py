@@ -104,6 +104,12 @@ class Recorder:
 
 
 @pytest.fixture
+def site_file(broker: LocalBroker, tmp_path: Path) -> Path:
+    """The example site file pointed at the test broker, for node processes (``--site``)."""
+    return broker.write_site_file(EXAMPLE_SITE, tmp_path / "site.toml", tmp_path / "ledger.sqlite")
+
+
+@pytest.fixture
 def connect(broker: LocalBroker) -> Iterator:  # type: ignore[type-arg]
     """``connect(node_id, role)`` → a started, connected MqttNode with that node's credentials."""
     from giliran.mqtt import MqttNode

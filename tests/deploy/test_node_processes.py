@@ -16,20 +16,6 @@ from giliran.protocol import NodeStatus, decode
 
 pytestmark = pytest.mark.deploy
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def site_file(broker, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    text = (ROOT / "examples" / "site.toml").read_text(encoding="utf-8")
-    text = text.replace("port = 1883", f"port = {broker.port}")
-    text = text.replace('ledger = "var/ledger.sqlite"', f'ledger = "{tmp_path / "ledger.sqlite"}"')
-    text = text.replace('credentials_dir = "/etc/giliran/credentials"',
-                        f'credentials_dir = "{broker.files.credentials_dir}"')
-    path = tmp_path / "site.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
 
 @pytest.mark.parametrize(
     ("node_id", "args"),
