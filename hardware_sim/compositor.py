@@ -74,7 +74,7 @@ class NestedCage:
         return {"WAYLAND_DISPLAY": self.wayland_display, "XDG_RUNTIME_DIR": str(self.runtime),
                 "SDL_VIDEODRIVER": "wayland"}
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 30.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.runtime = Path(tempfile.mkdtemp(prefix="giliran-cage-"))
         log_file = (self.directory / "compositor.log").open("wb")
@@ -87,7 +87,7 @@ class NestedCage:
             with os.fdopen(read_fd, "rb") as pipe:
                 number = pipe.readline().strip()
             if not number:
-                raise RuntimeError(f"Xvfb did not start; see {self.directory / 'compositor.log'}")
+                raise RuntimeError(f"Xvfb did not start: {self._log_tail()}")
             self.x_display = f":{number.decode()}"
             # cage's X window has no name (wlroots fails to set it here): it is the window that
             # appears at the top level, beside the root that is there before.
@@ -104,7 +104,8 @@ class NestedCage:
             deadline = time.monotonic() + timeout
             while not self._window:
                 if self._cage.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"cage did not start; see {self.directory / 'compositor.log'}")
+                    state = "exited" if self._cage.poll() is not None else f"no window within {timeout:g} s"
+                    raise RuntimeError(f"cage did not start ({state}): {self._log_tail()}")
                 found = sorted(set(self._x(search, check=False).split()) - before)
                 self._window = found[0] if found and Path(self.wayland_display).exists() else ""
                 time.sleep(0.05)
@@ -114,6 +115,11 @@ class NestedCage:
             raise
         log_file.close()
         self.resize(*self.size)
+
+    def _log_tail(self) -> str:
+        log_path = self.directory / "compositor.log"
+        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines() if log_path.exists() else []
+        return " | ".join(lines[-5:]) or "(no output)"
 
     def _x(self, command: list[str], check: bool = True) -> str:
         run = subprocess.run(command, env={**os.environ, "DISPLAY": self.x_display}, capture_output=True,
