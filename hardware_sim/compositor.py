@@ -26,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -74,7 +75,19 @@ class NestedCage:
         return {"WAYLAND_DISPLAY": self.wayland_display, "XDG_RUNTIME_DIR": str(self.runtime),
                 "SDL_VIDEODRIVER": "wayland"}
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, attempts: int = 3) -> None:
+        """Start Xvfb and cage; a cage that dies at once (it could not reach the new X
+        server: seen once on a machine running several suites) is tried with a fresh Xvfb."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start(timeout)
+                return
+            except RuntimeError as exc:
+                if attempt == attempts or "(exited)" not in str(exc):
+                    raise
+                log.warning("cage did not start, trying again: %s", exc)
+
+    def _start(self, timeout: float) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.runtime = Path(tempfile.mkdtemp(prefix="giliran-cage-"))
         log_file = (self.directory / "compositor.log").open("wb")
@@ -141,9 +154,17 @@ class NestedCage:
 
     def stop(self) -> None:
         if self._cage is not None:
-            if self._cage.poll() is None:  # cage and its child, in their own process group
+            # cage aborts on SIGTERM, leaving Xwayland's socket and lock behind: end its child
+            # instead, and cage exits as it does when its application ends.
+            children = Path(f"/proc/{self._cage.pid}/task/{self._cage.pid}/children")
+            for pid in children.read_text().split() if children.exists() else []:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGTERM)
+            try:
+                self._cage.wait(5)
+            except subprocess.TimeoutExpired:  # cage and its children, in their own process group
                 os.killpg(self._cage.pid, signal.SIGKILL)
-            self._cage.wait()
+                self._cage.wait()
         if self._xvfb is not None:
             self._xvfb.terminate()
             try:
