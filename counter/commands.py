@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 
 from giliran.config import SiteConfig
+from giliran.kiosk_time import KioskTime
 from giliran.mqtt import Credentials, MqttNode
-from giliran.protocol import CounterCommand, CounterReply, now_utc
+from giliran.protocol import CounterCommand, CounterReply
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,10 @@ class CounterClient:
     """An MQTT connection with counter N's credentials (the ACL lets it command only counter N)."""
 
     def __init__(self, site: SiteConfig, counter: int, credentials: Credentials | None,
-                 *, timeout: float = 5.0, node: MqttNode | None = None) -> None:
+                 *, timeout: float = 5.0, node: MqttNode | None = None, kiosk_time: KioskTime | None = None) -> None:
+        """``kiosk_time`` (the counter node's, fed by board states) stamps commands in kiosk time."""
         self.site = site
+        self.kiosk_time = kiosk_time
         self.counter = counter
         # Wait at least as long as the kiosk may still act on the command: a counter told "no reply"
         # whose command then runs anyway would call a second customer on the next press.
@@ -44,10 +47,16 @@ class CounterClient:
             self.node.stop()
 
     def command(self, action: str, *, category: str | None = None, rating: str | None = None) -> CounterReply:
-        """Send one command and wait for the reply; expired commands are dropped by the broker and the kiosk."""
+        """Send one command and wait for the reply; expired commands are dropped by the broker and the kiosk.
+
+        ``sent_at`` is the kiosk's time when this node knows it (never our own wall clock, which may be a
+        day off): the kiosk refuses a command that waited in paho's offline queue. Without it (a command
+        line, or the first minute of a node), the broker's message expiry still applies.
+        """
         topics = self.node.topics
+        sent_at = self.kiosk_time.now() if self.kiosk_time is not None else None
         cmd = CounterCommand(action=action, category=category, rating=rating,  # type: ignore[arg-type]
-                             sent_at=now_utc())
+                             sent_at=sent_at)
         return self.node.request(
             topics.counter_cmd(self.counter), cmd, CounterReply,
             response_topic=topics.counter_reply(self.counter),

@@ -8,7 +8,8 @@ someone acts for this counter from the command line.
 Retained status (``status/counter-N``) details: ``display`` (ok / error / none),
 ``display_error``, ``shows`` (the board's number field), ``counter_state``,
 ``last_action``, ``last_result``, ``commands``, ``presses_ignored`` (repeat
-guard), ``presses_refused`` (busy or offline). A number board fault is also an
+guard), ``presses_refused`` (busy or offline), ``clock_offset_s`` (this Pi's
+wall clock minus the kiosk's; see giliran.kiosk_time). A number board fault is also an
 ``event/error`` with code ``display_fault``, a board state that fails validation
 one with code ``bad_payload``. Technicians can ``ping`` it on
 ``node/counter-N/cmd``.
@@ -42,6 +43,7 @@ from counter.serial_display import LineDisplay, LineFormat, NoDisplay, SerialLin
 from giliran.config import Counter, SerialDisplay, SiteConfig
 from giliran.errors import GiliranError, ProtocolError
 from giliran.gpio import make_pin_factory
+from giliran.kiosk_time import KioskTime
 from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
 from giliran.press_guard import KeyGuard
 from giliran.protocol import BoardState, CounterReply, ErrorEvent, StatusValue, TechCommand, TechReply, decode, now_utc
@@ -81,6 +83,7 @@ class CounterNode:
         pin_factory: Factory,
         serial_port: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         timeout: float = 5.0,
     ) -> None:
         self.counter = counter_of(site, counter_id)
@@ -88,7 +91,9 @@ class CounterNode:
         self.node_id = f"counter-{counter_id}"
         self.pin_factory = pin_factory
         self.mqtt = MqttNode(site, self.node_id, "counter", credentials)
-        self.client = CounterClient(site, counter_id, None, timeout=timeout, node=self.mqtt)
+        self.kiosk_time = KioskTime(wall, clock)
+        self.client = CounterClient(site, counter_id, None, timeout=timeout, node=self.mqtt,
+                                    kiosk_time=self.kiosk_time)
         self._status_lock = threading.Lock()
         self._published: dict[str, StatusValue] = {}
         self._reported_fault: str | None = None
@@ -171,6 +176,7 @@ class CounterNode:
             "commands": stats.commands,
             "presses_ignored": self.guard.ignored,
             "presses_refused": stats.refused,
+            "clock_offset_s": self.kiosk_time.offset_s(),
         }
 
     def publish_status(self) -> None:
@@ -204,6 +210,7 @@ class CounterNode:
             self.mqtt.publish(self.mqtt.topics.event("error"), ErrorEvent(
                 node=self.node_id, code="bad_payload", message=str(exc), at=now_utc(), topic=msg.topic))
             return
+        self.kiosk_time.observe(state.updated_at, live=not msg.retain)
         row = next((c for c in state.counters if c.id == self.counter.id), None)
         if row is None:
             log.warning("%s: the board state has no counter %d", self.node_id, self.counter.id)

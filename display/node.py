@@ -34,6 +34,7 @@ from display.frames import FRAME_S, FramePacer, present_loop
 from display.voice_pack import load_voices
 from giliran.config import SiteConfig
 from giliran.errors import GiliranError, ProtocolError
+from giliran.kiosk_time import KioskTime
 from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
 from giliran.protocol import (
     BoardState,
@@ -101,6 +102,9 @@ class DisplayNode:
         #: The last board state received, as shown.
         self.state: BoardState | None = None
         self._online_shown: bool | None = None
+        #: The kiosk's time, for the ``clock_offset_s`` status detail (this Pi's wall clock minus the kiosk's).
+        self.kiosk_time = KioskTime()
+        self._offset_shown: float | None = None
         topics = self.mqtt.topics
         self.mqtt.subscribe(topics.board, self._on_board)
         self.mqtt.subscribe(topics.notice, self._on_notice)
@@ -128,6 +132,10 @@ class DisplayNode:
         except ProtocolError as exc:
             self._error("bad_payload", str(exc), msg.topic)
             return
+        self.kiosk_time.observe(state.updated_at, live=not msg.retain)
+        if (offset := self.kiosk_time.offset_s()) != self._offset_shown:
+            self._offset_shown = offset
+            self.mqtt.set_status(clock_offset_s=offset)
         self.view.update_state(state)
         with self._lock:  # after the view: a frame that sees this state draws it
             self._state_at = self._clock()

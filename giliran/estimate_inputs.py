@@ -68,7 +68,7 @@ def read_queue_state(db: sqlite3.Connection, site: SiteConfig, now: float, day: 
     return QueueState(
         now=now,
         waiting=tuple(rules.Candidate(r[0], r[1], r[2]) for r in db.execute(
-            "SELECT id, category, issued_at FROM tickets WHERE state = 'waiting' ORDER BY issued_at, id")),
+            "SELECT id, category, issued_at FROM tickets WHERE state = 'waiting' ORDER BY id")),  # issue order
         passes={r[0]: r[1] for r in db.execute("SELECT category, pass FROM passes")},
         rules={c.id: rules.CategoryRule(c.weight, c.max_wait_min * 60.0) for c in site.categories},
         counters=counters,

@@ -13,7 +13,15 @@ is voided: its number is never issued again.
 
 Numbers are per category and per *service day*: the local date at the site's
 opening time (a hall open 20:00-02:00 keeps one day across midnight). When a
-new service day starts, tickets still waiting from the old one expire.
+new service day starts, tickets still waiting from the old one expire, except
+those issued by this kiosk run less than ``CARRY_S`` ago (or at all, while the
+clock is unconfirmed): the day changed because the clock was set, not because
+a night passed, so those people are in the hall. They are *carried* into the
+new day with their numbers, and the new day's numbering continues after them.
+
+Time comes from ``giliran.ledger_clock``: it never runs backwards and holds a
+forward jump it cannot trust. Queue order is issue order (the ticket id),
+never a wall-clock comparison.
 
 Example::
 
@@ -38,6 +46,7 @@ from giliran import estimate, ledger_io, rules
 from giliran.config import Category, SiteConfig
 from giliran.errors import LedgerError, StorageFault
 from giliran.estimate_inputs import Profile, read_profile, read_queue_state, read_roster
+from giliran.ledger_clock import ClockReading, LedgerClock
 from giliran.ledger_store import Call, CategoryLoad, CounterRow, Ticket, open_db, ticket_from_row
 
 log = logging.getLogger(__name__)
@@ -47,14 +56,18 @@ OPEN_STATES = ("printing", "waiting", "called")
 
 CALL_KINDS = ("called", "recalled")
 BOARD_CACHE_S = 60.0
+#: Open tickets issued by this run less than this long ago (monotonic) are carried into a new service day.
+CARRY_S = 4 * 3600.0
 
 
 class Ledger:
     """The durable queue. Thread-safe: GPIO and MQTT callbacks may call it."""
 
-    def __init__(self, path: Path, site: SiteConfig, clock: Clock) -> None:
+    def __init__(self, path: Path, site: SiteConfig, clock: Clock, monotonic: Clock | None = None) -> None:
+        """``clock`` is the wall clock; ``monotonic`` counts seconds since the machine booted (the kiosk
+        passes ``time.monotonic``). Without it the wall clock is taken as monotonic: tests and the
+        simulator move one scenario clock."""
         self._site = site
-        self._clock = clock
         self._lock = threading.RLock()
         self._board_cache: tuple[tuple[int, int], dict[str, estimate.Estimate]] | None = None
         self._profile: tuple[str, Profile] | None = None  # past weeks' arrivals: fixed for a service day
@@ -62,10 +75,17 @@ class Ledger:
                                                          dict[int, tuple[estimate.Shift, ...]]]] | None = None
         self._path = path
         self._db = open_db(path)
+        last = self._db.execute("SELECT at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        self._monotonic = monotonic or clock
+        self._clock = LedgerClock(clock, self._monotonic, last[0] if last else None)
+        self._logged_clock = "ok"
+        self._issued_mono: dict[int, float] = {}
+        self._day = self._meta("day") or self.service_day(self.now())
         with self._transaction():
             self._sync_counters()
             self._void_unprinted()
             self._roll_day()
+            self._start_day_after_night_boot(clock)
 
     def close(self) -> None:
         with self._lock:
@@ -132,7 +152,23 @@ class Ledger:
     # --- time ---------------------------------------------------------------
 
     def now(self) -> float:
-        return self._clock()
+        """Ledger time: never earlier than the last entry (see giliran.ledger_clock)."""
+        return self._clock.now()
+
+    def check_clock(self) -> ClockReading:
+        """Read the clock; a change of its state (behind, held, ok) becomes a ``clock`` event."""
+        with self._lock:
+            self._clock.now()
+            if self._clock.reading().state != self._logged_clock:
+                with self._transaction():
+                    pass  # the transaction logs the change
+            return self._clock.reading()
+
+    def accept_clock(self) -> ClockReading:
+        """A technician confirms the wall clock: a held step is taken (the day may roll over)."""
+        with self._transaction():
+            self._clock.accept()
+        return self.check_clock()
 
     def local(self, at: float) -> dt.datetime:
         return dt.datetime.fromtimestamp(at, self._site.site.zone)
@@ -155,7 +191,8 @@ class Ledger:
         with self._lock:
             cat = self._category(category_id)
             now = self.now()
-            if not self._site.hours_of(cat).is_open(self.local(now)):
+            # With an unconfirmed clock the time of day is unknown: the hall is open while the kiosk is on.
+            if not self._clock.unconfirmed and not self._site.hours_of(cat).is_open(self.local(now)):
                 return "closed"
             if cat.quota is not None and self._issued_today(cat) >= cat.quota:
                 return "quota_full"
@@ -172,7 +209,7 @@ class Ledger:
             now = self.now()
             key = (self._last_seq(), int(now // BOARD_CACHE_S))
             if self._roster_cache is None or self._roster_cache[0] != key:
-                self._roster_cache = (key, read_roster(self._db, self._site, now, self.service_day(now)))
+                self._roster_cache = (key, read_roster(self._db, self._site, now, self._day))
             counters, planned = self._roster_cache[1]
             return estimate.opening(counters, planned, category_id, now)
 
@@ -188,10 +225,10 @@ class Ledger:
             if reason == "no_counter":
                 raise LedgerError("no_counter", f"no counter is serving {_en(cat)} for the rest of today")
             now = self.now()
-            day = self.service_day(now)
+            day = self._day
             seq = self._issued_today(cat) + 1
             number = f"{cat.prefix}{seq:03d}"
-            ahead = self._waiting_ahead(cat.id, now)
+            ahead = self._waiting_ahead(cat.id)
             est = self._estimate(cat.id).wait_s
             cur = self._db.execute(
                 "INSERT INTO tickets (day, prefix, seq, number, category, origin_category, issued_at,"
@@ -200,6 +237,7 @@ class Ledger:
             )
             ticket_id = cur.lastrowid
             assert ticket_id is not None
+            self._issued_mono[ticket_id] = self._monotonic()
             self._log("reserved", number, cat.id, data={"ahead": ahead, "est_wait_s": est})
             return self.ticket(ticket_id)
 
@@ -257,7 +295,7 @@ class Ledger:
             heads = [
                 self._db.execute(
                     "SELECT id, category, issued_at FROM tickets WHERE state = 'waiting' AND category = ?"
-                    " ORDER BY issued_at, id LIMIT 1",
+                    " ORDER BY id LIMIT 1",
                     (category,),
                 ).fetchone()
                 for category in served
@@ -356,7 +394,7 @@ class Ledger:
     def find(self, number: str, day: str | None = None) -> Ticket | None:
         """A ticket by its printed number on a service day (today by default)."""
         with self._lock:
-            day = day or self.service_day(self.now())
+            day = day or self._day
             row = self._db.execute(
                 "SELECT * FROM tickets WHERE day = ? AND number = ?", (day, number.upper())
             ).fetchone()
@@ -369,7 +407,7 @@ class Ledger:
             params: tuple[str, ...] = ()
             if category_id is not None:
                 query, params = query + " AND category = ?", (category_id,)
-            return [ticket_from_row(r) for r in self._db.execute(query + " ORDER BY issued_at, id", params)]
+            return [ticket_from_row(r) for r in self._db.execute(query + " ORDER BY id", params)]
 
     def waiting_count(self) -> int:
         with self._lock:
@@ -382,12 +420,11 @@ class Ledger:
     def loads(self) -> list[CategoryLoad]:
         """Per category: how many wait, the estimated wait for a new ticket, can one be issued."""
         with self._lock:
-            now = self.now()
             estimates = self._board_estimates()
             return [
                 CategoryLoad(
                     cat.id,
-                    self._waiting_ahead(cat.id, now),
+                    self._waiting_ahead(cat.id),
                     (est := estimates[cat.id]).wait_s,
                     self.availability(cat.id) is None,
                     opens_at=est.opens_at,
@@ -406,7 +443,7 @@ class Ledger:
             rows = self._db.execute(
                 f"SELECT seq, ticket, counter, category, at, kind FROM events WHERE kind IN ({_marks(CALL_KINDS)})"
                 " AND day = ? ORDER BY seq DESC LIMIT ?",
-                (*CALL_KINDS, self.service_day(self.now()), limit),
+                (*CALL_KINDS, self._day, limit),
             ).fetchall()
             return [Call(r["seq"], r["ticket"], r["counter"], r["category"], r["at"], r["kind"] == "recalled")
                     for r in rows]
@@ -433,6 +470,7 @@ class Ledger:
                 return
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._log_clock()
                 self._roll_day()
                 yield
                 self._db.execute("COMMIT")
@@ -448,29 +486,64 @@ class Ledger:
         now = self.now()
         self._db.execute(
             "INSERT INTO events (at, day, kind, ticket, category, counter, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now, self.service_day(now), kind, ticket, category, counter, json.dumps(data or {})),
+            (now, self._day, kind, ticket, category, counter, json.dumps(data or {})),
         )
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def _roll_day(self) -> None:
-        """Start a new service day: expire what is left of the old one."""
-        today = self.service_day(self.now())
-        if self._meta("day") == today:
+    def _log_clock(self) -> None:
+        reading = self._clock.reading()
+        if reading.state != self._logged_clock:
+            self._logged_clock = reading.state
+            self._log("clock", data={"state": reading.state, "offset_s": round(reading.offset_s, 1),
+                                     "text": reading.text})
+
+    def _start_day_after_night_boot(self, wall: Clock) -> None:
+        """The Pi booted at fake-hwclock's saved time, which is outside the hall's hours: a night has passed.
+
+        Its clock cannot say which day it is, but the hall closed since the
+        time it shows, so the queue of that day is over: the next day starts.
+        (A boot inside the hours, e.g. after a power cut, keeps the day.)
+        """
+        if self._clock.unconfirmed and not self._site.hours.is_open(self.local(wall())):
+            after = dt.date.fromisoformat(self._day) + dt.timedelta(days=1)
+            self._roll_day(max(after.isoformat(), self.service_day(self.now())))
+
+    def _roll_day(self, today: str | None = None) -> None:
+        """Start a new service day: expire what is left of the old one, carry what this run just issued."""
+        today = today or self.service_day(self.now())
+        current = self._meta("day")
+        if current is not None and today <= current:
             return
+        self._day = today
         stale = self._db.execute(
             f"SELECT * FROM tickets WHERE state IN ({_marks(OPEN_STATES)}) AND day < ?", (*OPEN_STATES, today)
         ).fetchall()
-        for row in stale:
+        carried = [row for row in stale if row["state"] != "printing" and self._carries(row["id"])]
+        for row in carried:
+            self._db.execute("UPDATE tickets SET day = ? WHERE id = ?", (today, row["id"]))
+            self._log("carried", row["number"], row["category"], data={"from": row["day"]})
+        kept = {row["id"] for row in carried}
+        expired = [row for row in stale if row["id"] not in kept]
+        for row in expired:
             self._db.execute("UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",
                              (self.now(), row["id"]))
             self._log("expired", row["number"], row["category"], data={"day": row["day"]})
-        self._db.execute("UPDATE counters SET current_ticket = NULL, last_served = NULL")
-        self._db.execute("DELETE FROM passes")
+        self._db.execute(
+            f"UPDATE counters SET last_served = NULL, current_ticket = CASE WHEN current_ticket IN"
+            f" ({_marks(kept)}) THEN current_ticket END", tuple(kept))
+        if not carried:
+            self._db.execute("DELETE FROM passes")
+        self._issued_mono.clear()
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('day', ?)", (today,))
-        self._log("day_started", data={"expired": len(stale)})
+        self._log("day_started", data={"expired": len(expired), "carried": len(carried)})
+
+    def _carries(self, ticket_id: int) -> bool:
+        """Whether an open ticket from the old day is someone in the hall now (see the module docstring)."""
+        issued = self._issued_mono.get(ticket_id)
+        return issued is not None and (self._clock.unconfirmed or self._monotonic() - issued < CARRY_S)
 
     def _stranded_by(self, site: SiteConfig) -> list[str]:
         """Per category the new site would leave with no way to call its open tickets, what is left in it."""
@@ -537,7 +610,7 @@ class Ledger:
 
     def _issued_today(self, cat: Category) -> int:
         row = self._db.execute(
-            "SELECT MAX(seq) FROM tickets WHERE day = ? AND prefix = ?", (self.service_day(self.now()), cat.prefix)
+            "SELECT MAX(seq) FROM tickets WHERE day = ? AND prefix = ?", (self._day, cat.prefix)
         ).fetchone()
         return row[0] or 0
 
@@ -546,10 +619,11 @@ class Ledger:
             "SELECT 1 FROM tickets WHERE state = 'waiting' AND category = ? LIMIT 1", (category_id,)
         ).fetchone() is not None
 
-    def _waiting_ahead(self, category_id: str, before: float, exclude: int | None = None) -> int:
+    def _waiting_ahead(self, category_id: str, before: int | None = None) -> int:
+        """Waiting tickets of a category issued before ticket ``before`` (all by default): issue order."""
         return self._db.execute(
-            "SELECT COUNT(*) FROM tickets WHERE state = 'waiting' AND category = ? AND issued_at <= ? AND id IS NOT ?",
-            (category_id, before, exclude),
+            "SELECT COUNT(*) FROM tickets WHERE state = 'waiting' AND category = ? AND id < ?",
+            (category_id, before if before is not None else 2**63 - 1),
         ).fetchone()[0]
 
     def _rules(self) -> dict[str, rules.CategoryRule]:
@@ -576,7 +650,7 @@ class Ledger:
 
     def _queue_state(self) -> estimate.QueueState:
         now = self.now()
-        day = self.service_day(now)
+        day = self._day
         if self._profile is None or self._profile[0] != day:
             self._profile = (day, read_profile(self._db, self._site, day))
         return read_queue_state(self._db, self._site, now, day, self._profile[1])

@@ -33,7 +33,7 @@ Rating = Literal["very_good", "good", "poor"]
 CounterState = Literal["open", "paused", "closed"]
 TicketState = Literal["waiting", "called", "done", "no_show", "voided", "expired"]
 NodeRole = Literal["kiosk", "display", "counter", "technician"]
-TechAction = Literal["ping", "test_print", "reprint", "reload", "notice", "volume", "snapshot"]
+TechAction = Literal["ping", "test_print", "reprint", "reload", "notice", "volume", "snapshot", "clock_ok"]
 
 
 class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

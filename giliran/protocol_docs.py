@@ -88,9 +88,13 @@ Counter commands use MQTT 5 request/response: the command carries a *response to
 (`giliran/<site>/counter/<n>/reply`, or below it) and *correlation data*; the kiosk
 answers there with the same correlation data. A response topic outside the counter's
 own reply topic is ignored and the reply goes to `counter/<n>/reply`.
-Commands carry a message expiry (`calling.command_expiry_s`, default 10 s) and a
-`sent_at` time; the kiosk refuses a command older than that with `stale_command`,
-so a key pressed during an outage never fires a minute later.
+Commands carry a message expiry (`calling.command_expiry_s`, default 10 s, enforced by
+the broker) and a `sent_at` time *in the kiosk's time*: a counter node learns it from
+live board states (`updated_at`) and carries it on its own monotonic clock, so its own
+wall clock may be a day off. The kiosk compares `sent_at` with its ledger time and
+refuses an older command with `stale_command`, so a key pressed during an outage never
+fires a minute later. A command without `sent_at` (the command line) relies on the
+broker's expiry.
 
 Actions: `next` (finish the current ticket, call the next by the calling rule; a
 paused or closed counter opens), `recall`, `no_show`, `done`, `transfer` (with

@@ -12,8 +12,8 @@ One pure function, ``choose``, so it can be read, tested and replaced per site.
    *after* the call is served next (ties: higher weight, then the older head
    ticket, then the category id). With weights 2 (priority) and 1 (normal), two priority
    tickets are called for each normal one while both kinds wait.
-3. **Oldest first within a category**, by original issue time (a transferred
-   ticket keeps its place).
+3. **Oldest first within a category**, by issue order (the ledger passes each
+   category's head ticket by sequence; a transferred ticket keeps its place).
 
 A category that starts waiting again after an empty spell *joins* at the
 lowest pass of those already waiting (see ``joining_pass``), so an idle

@@ -27,6 +27,7 @@ from giliran.config import SiteConfig, load_site
 from giliran.errors import GiliranError, StorageFault
 from giliran.gpio import make_pin_factory
 from giliran.ledger import Ledger
+from giliran.ledger_clock import ClockReading
 from giliran.ledger_store import Ticket
 from giliran.mqtt import Credentials, MqttNode, credentials_for
 from giliran.press_guard import KeyGuard
@@ -61,13 +62,17 @@ class KioskNode:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         ledger_path: Path | None = None,
+        ledger_monotonic: Callable[[], float] | None = None,
     ) -> None:
+        """``monotonic`` drives debounce and polls; ``ledger_monotonic`` (seconds since boot: ``time.monotonic``
+        on a Pi) lets the ledger tell a clock step from time passing (see giliran.ledger_clock); without it
+        the wall ``clock`` is taken as monotonic, as the simulator's scenario clock is."""
         self.site_path = site_path
         self._monotonic = monotonic
         self._started = monotonic()
         path = ledger_path or Path(site.site.ledger)
         try:
-            self.ledger = Ledger(path, site, clock)
+            self.ledger = Ledger(path, site, clock, ledger_monotonic)
         except StorageFault as fault:  # one line from the CLI, no traceback
             raise StorageFault(fault.problem, f"the kiosk cannot open its ledger {path}: {fault}") from None
         self.mqtt = MqttNode(site, "kiosk", "kiosk", credentials)
@@ -88,7 +93,9 @@ class KioskNode:
         self.service.on_tech("test_print", lambda _cmd: self.issuer.test_print())
         self.service.on_tech("reprint", lambda _cmd: self.issuer.reprint())
         self.service.on_tech("reload", self._reload)
+        self.service.on_tech("clock_ok", lambda _cmd: f"clock: {self.ledger.accept_clock().text}")
         self._last_poll = self._last_refresh = monotonic()
+        self._clock_state = "ok"
 
     def start(self) -> None:
         self.storage.start()
@@ -100,6 +107,7 @@ class KioskNode:
     def tick(self) -> None:
         """One main-loop step: lamps follow the hours, the printer is polled, the board refreshed."""
         now = self._monotonic()
+        self._watch_clock()
         self.issuer.refresh_lamps()
         if now - self._last_poll >= PRINTER_POLL_S:
             self.issuer.poll_printer()
@@ -110,6 +118,23 @@ class KioskNode:
             self.service.changed()
             self.publish_status()
             self._last_refresh = now
+
+    def _clock_reading(self) -> ClockReading | None:
+        """The ledger's clock state (None while the ledger's disk fails: the storage fields say why)."""
+        try:
+            return self.ledger.check_clock()
+        except StorageFault:
+            return None
+
+    def _watch_clock(self) -> None:
+        """A clock that went behind, or jumped and is held, is a fault a technician must see at once."""
+        reading = self._clock_reading()
+        if reading is None or reading.state == self._clock_state:
+            return
+        self._clock_state = reading.state
+        if reading.state != "ok":
+            self.service.error_event("clock", f"clock: {reading.text}")
+        self.publish_status()
 
     def status_details(self) -> dict[str, str | int | float | bool | None]:
         health = self.issuer.health
@@ -125,6 +150,8 @@ class KioskNode:
             refused_ledger_fault=stats.refused_ledger,
             voided=stats.voided,
             uptime_s=round(self._monotonic() - self._started),
+            clock=reading.text if (reading := self._clock_reading()) else None,
+            clock_offset_s=round(reading.offset_s) if reading else None,
             version=__version__,
         )
         details.update(self.storage.details())
@@ -170,7 +197,8 @@ def run_kiosk(site: SiteConfig, site_path: Path, credentials_dir: Path) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    node = KioskNode(site, credentials_for(site, "kiosk", credentials_dir), site_path=site_path)
+    node = KioskNode(site, credentials_for(site, "kiosk", credentials_dir), site_path=site_path,
+                     ledger_monotonic=time.monotonic)
     node.start()
     log.info("kiosk for site %s running", site.site.id)
     try:

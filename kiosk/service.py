@@ -2,8 +2,10 @@
 
 Every payload is validated first; one that fails gets an error reply (and an
 error event) naming the problem, and the ledger is not touched. A command
-older than ``calling.command_expiry_s`` (by its ``sent_at``) is refused, so a
-keypad press queued in a counter during an outage never fires a minute later.
+older than ``calling.command_expiry_s`` (by its ``sent_at``, which counters stamp
+in kiosk time learned from the board state, and the kiosk compares with its own
+ledger time: no two Pis' wall clocks are compared) is refused, so a keypad press
+queued in a counter during an outage never fires a minute later.
 Acting and publishing happen under one lock, so retained board states are
 published in the order the ledger changed.
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 from giliran.errors import GiliranError, LedgerError, ProtocolError, StorageFault
@@ -44,10 +45,9 @@ FaultListener = Callable[[StorageFault], None]
 class LedgerService:
     """Connects a Ledger to the site's MQTT broker. Hardware-free; the kiosk node adds buttons and printer."""
 
-    def __init__(self, ledger: Ledger, mqtt: MqttNode, wall: Callable[[], float] = time.time) -> None:
+    def __init__(self, ledger: Ledger, mqtt: MqttNode) -> None:
         self.ledger = ledger
         self.mqtt = mqtt
-        self._wall = wall
         self._lock = threading.RLock()
         self._tech_handlers: dict[str, TechHandler] = {"ping": lambda _cmd: "pong"}
         self._fault_listeners: list[FaultListener] = []
@@ -171,7 +171,7 @@ class LedgerService:
             site = self.ledger.site
             if all(c.id != counter for c in site.counters):  # before SQLite, which overflows past 2**63
                 raise LedgerError("unknown_counter", f"no counter {counter} at site {site.site.id}")
-            age = self._wall() - cmd.sent_at.timestamp() if cmd.sent_at else 0.0
+            age = self.ledger.now() - cmd.sent_at.timestamp() if cmd.sent_at else 0.0
             limit = self.ledger.site.calling.command_expiry_s
             if age > limit:
                 raise LedgerError("stale_command", f"the {cmd.action} command is {age:.0f} s old (limit {limit} s);"

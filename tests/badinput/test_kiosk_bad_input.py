@@ -35,7 +35,6 @@ from giliran.protocol import (
     TechReply,
     decode,
     encode,
-    now_utc,
 )
 from hardware_sim.broker import LocalBroker
 from hardware_sim.printer import SimulatedPrinter
@@ -69,6 +68,8 @@ CATEGORIES = [c.id for c in SITE.categories]
 #: the other counters are open (a Next there finds nobody and changes nothing).
 IDLE = [c.id for c in SITE.counters if "death" not in c.categories]
 EXPIRY_S = SITE.calling.command_expiry_s
+#: The kiosk's time in these tests (the ``clock`` fixture, which they do not move).
+KIOSK_NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=SITE.site.zone)
 
 
 class Monotonic:
@@ -118,7 +119,7 @@ def command(action: str, draw: st.DrawFn, *, sent_at: dt.datetime | None = None)
 @st.composite
 def refused_commands(draw: st.DrawFn) -> tuple[str, bytes, str, str]:
     """(topic level, payload, error code, words the message must hold): valid commands the hall must refuse."""
-    sent_at = draw(st.sampled_from([None, now_utc()]))
+    sent_at = draw(st.sampled_from([None, KIOSK_NOW]))
     counter = draw(st.sampled_from(COUNTERS))
     how = draw(st.sampled_from(["unknown_category", "not_serving", "nothing_to_rate", "nobody_waiting",
                                 "unknown_counter", "not_a_counter", "stale_command"]))
@@ -144,7 +145,7 @@ def refused_commands(draw: st.DrawFn) -> tuple[str, bytes, str, str]:
         level = draw(safe_text(12).filter(lambda s: not (s.isascii() and s.isdigit())))
         return level, encode(command(action, draw, sent_at=sent_at)), "bad_payload", "does not name a counter number"
     age = draw(st.floats(EXPIRY_S + 1, 30 * 86400))
-    old = now_utc() - dt.timedelta(seconds=age)
+    old = KIOSK_NOW - dt.timedelta(seconds=age)  # counters stamp commands in the kiosk's time
     return str(counter), encode(command(action, draw, sent_at=old)), how, "s old (limit"
 
 
@@ -185,7 +186,7 @@ def tech_command(node: KioskNode, payload: bytes, correlation: bytes) -> None:
 
 def check_served(node: KioskNode, outbox: Outbox) -> None:
     """After the bad input, counter 4's Next calls the waiting ticket and the board follows."""
-    counter_command(node, "4", encode(CounterCommand(action="next", sent_at=now_utc())), b"ok")
+    counter_command(node, "4", encode(CounterCommand(action="next", sent_at=KIOSK_NOW)), b"ok")
     sent = outbox.take()
     reply = decode(next(s for s in sent if s.topic == TOPICS.counter_reply(4)).payload, CounterReply)
     assert reply.ok and reply.ticket is not None and reply.ticket.number == "C001", reply
@@ -300,7 +301,7 @@ def hall(broker: LocalBroker, tmp_path: Path, clock, connect, no_handler_failure
 def check_served_via_broker(hall: Hall, connect) -> None:  # type: ignore[no-untyped-def]
     """Counter 4's own client gets C001 for Next, and the retained board shows it at counter 4."""
     counter = connect("counter-4", "counter")
-    reply = counter.request(TOPICS.counter_cmd(4), CounterCommand(action="next", sent_at=now_utc()), CounterReply,
+    reply = counter.request(TOPICS.counter_cmd(4), CounterCommand(action="next", sent_at=KIOSK_NOW), CounterReply,
                             response_topic=TOPICS.counter_reply(4))
     assert reply.ok and reply.ticket is not None and reply.ticket.number == "C001", reply
     hall.inbox.wait_for(TOPICS.board, lambda m: b'"serving":"C001"' in m.payload)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -56,11 +57,11 @@ def make_node(broker: LocalBroker, clock, board: VirtualCounterBoard) -> Iterato
     made: list[tuple[CounterNode, MockFactory]] = []
 
     def make(counter_id: int = 1, *, site: SiteConfig | None = None, serial_port: str | None = None,
-             start: bool = True, timeout: float = 5.0) -> CounterNode:
+             start: bool = True, timeout: float = 5.0, wall: Callable[[], float] = time.time) -> CounterNode:
         factory = MockFactory()
         node = CounterNode(site or broker.site, counter_id, broker.credentials(f"counter-{counter_id}"),
                            pin_factory=factory, serial_port=serial_port or str(board.path), clock=clock,
-                           timeout=timeout)
+                           wall=wall, timeout=timeout)
         made.append((node, factory))
         if start:
             node.start()

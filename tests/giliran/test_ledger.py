@@ -50,14 +50,16 @@ def test_quota_stops_issuing_and_names_the_quota(tmp_path: Path, site: SiteConfi
         assert info.value.code == "quota_full"
 
 
-def test_closed_outside_hours_and_category_hours(ledger: Ledger, clock, site: SiteConfig) -> None:  # type: ignore[no-untyped-def]
+def test_closed_outside_hours_and_category_hours(tmp_path: Path, clock, site: SiteConfig) -> None:  # type: ignore[no-untyped-def]
     clock.set(dt.datetime(2026, 11, 24, 8, 15, tzinfo=site.site.zone))
+    ledger = Ledger(tmp_path / "l.sqlite", site, clock)
     assert ledger.availability("mykad") is None
     assert ledger.availability("marriage") == "closed"  # opens 08:30
     clock.set(dt.datetime(2026, 11, 24, 17, 5, tzinfo=site.site.zone))
     with pytest.raises(LedgerError, match="closed now") as info:
         ledger.reserve("mykad")
     assert info.value.code == "closed"
+    ledger.close()
 
 
 def test_void_retires_the_number_for_good(ledger: Ledger) -> None:

@@ -214,6 +214,25 @@ def test_technician_test_print_and_reprint_copy(make_kiosk, connect) -> None:  #
     assert len(node.printer.tickets()) == 3  # type: ignore[attr-defined]
 
 
+def test_a_clock_set_back_is_an_alarm_and_changes_no_ticket(make_kiosk, clock, connect, recorder) -> None:  # type: ignore[no-untyped-def]
+    node = make_kiosk()
+    tech = connect("technician", "technician")
+    errors, statuses = recorder(), recorder()
+    tech.subscribe(tech.topics.event("error"), errors)
+    tech.subscribe(tech.topics.status("kiosk"), statuses)
+    press(node, MYKAD_PIN)
+    clock.advance(-3600)                       # NTP steps the kiosk's clock back an hour
+    node.tick()
+    event = decode(errors.wait_for(lambda m: decode(m.payload, ErrorEvent).code == "clock").payload, ErrorEvent)
+    assert event.message == "clock: behind by 3600 s"
+    msg = statuses.wait_for(lambda m: decode(m.payload, NodeStatus).details.get("clock") == "behind by 3600 s")
+    assert decode(msg.payload, NodeStatus).details["clock_offset_s"] == -3600
+    press(node, MYKAD_PIN)
+    paper = " ".join(node.printer.tickets()[-1].split())  # type: ignore[attr-defined]
+    assert "A002" in paper and "1 person ahead of you" in paper
+    assert [t.number for t in node.ledger.waiting()] == ["A001", "A002"]
+
+
 def test_status_counts_tickets_per_category(make_kiosk, connect, recorder) -> None:  # type: ignore[no-untyped-def]
     node = make_kiosk()
     tech = connect("technician", "technician")

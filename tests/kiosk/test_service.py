@@ -104,7 +104,8 @@ def test_a_bad_payload_gets_an_error_reply_and_event_and_changes_nothing(
 def test_a_command_older_than_the_expiry_is_refused(kiosk, broker, connect, recorder) -> None:  # type: ignore[no-untyped-def]
     issue(kiosk, "mykad")
     counter = connect("counter-2", "counter")
-    old = CounterCommand(action="next", sent_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60))
+    kiosk_now = dt.datetime.fromtimestamp(kiosk.ledger.now(), dt.UTC)  # commands carry kiosk time
+    old = CounterCommand(action="next", sent_at=kiosk_now - dt.timedelta(seconds=60))
     reply = counter.request(counter.topics.counter_cmd(2), old, CounterReply,
                             response_topic=counter.topics.counter_reply(2))
     assert not reply.ok and reply.error is not None and reply.error.code == "stale_command"
