@@ -11,17 +11,13 @@ the kiosk prints, then ``confirm`` puts it in the queue or ``void`` retires it.
 A ticket still ``printing`` when the ledger opens (the kiosk died mid-print)
 is voided: its number is never issued again.
 
-Numbers are per category and per *service day*: the local date at the site's
-opening time (a hall open 20:00-02:00 keeps one day across midnight). When a
-new service day starts, tickets still waiting from the old one expire, except
-those issued by this kiosk run less than ``CARRY_S`` ago (or at all, while the
-clock is unconfirmed): the day changed because the clock was set, not because
-a night passed, so those people are in the hall. They are *carried* into the
-new day with their numbers, and the new day's numbering continues after them.
-
-Time comes from ``giliran.ledger_clock``: it never runs backwards and holds a
-forward jump it cannot trust. Queue order is issue order (the ticket id),
-never a wall-clock comparison.
+Numbers are per category and per *service day* (``giliran.ledger_day``:
+when one starts, what expires and what is carried). Time comes from
+``giliran.ledger_clock``: it never runs backwards and holds a forward jump it
+cannot trust. Queue order is issue order (the ticket id), never a wall-clock
+comparison. The read models (board, loads, estimate inputs) are
+``giliran.ledger_read``; the file, its schema and migrations
+``giliran.ledger_store``.
 
 Example::
 
@@ -47,17 +43,14 @@ from giliran.config import Category, SiteConfig
 from giliran.errors import LedgerError, StorageFault
 from giliran.estimate_inputs import Profile, read_profile, read_queue_state, read_roster
 from giliran.ledger_clock import ClockReading, LedgerClock
-from giliran.ledger_store import Call, CategoryLoad, CounterRow, Ticket, open_db, ticket_from_row
+from giliran.ledger_day import ServiceDays, local, service_day
+from giliran.ledger_read import LedgerReads
+from giliran.ledger_store import Call, CategoryLoad, CounterRow, Ticket, open_db
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-OPEN_STATES = ("printing", "waiting", "called")
-
-CALL_KINDS = ("called", "recalled")
 BOARD_CACHE_S = 60.0
-#: Open tickets issued by this run less than this long ago (monotonic) are carried into a new service day.
-CARRY_S = 4 * 3600.0
 
 
 class Ledger:
@@ -75,17 +68,16 @@ class Ledger:
                                                          dict[int, tuple[estimate.Shift, ...]]]] | None = None
         self._path = path
         self._db = open_db(path)
+        self._read = LedgerReads(self._db)
         last = self._db.execute("SELECT at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         self._monotonic = monotonic or clock
         self._clock = LedgerClock(clock, self._monotonic, last[0] if last else None)
         self._logged_clock = "ok"
-        self._issued_mono: dict[int, float] = {}
-        self._day = self._meta("day") or self.service_day(self.now())
+        self._days = ServiceDays(self._db, self._clock, self._monotonic, self._log, self.service_day(self.now()))
         with self._transaction():
             self._sync_counters()
             self._void_unprinted()
-            self._roll_day()
-            self._start_day_after_night_boot(clock)
+            self._days.after_boot(site, clock())
 
     def close(self) -> None:
         with self._lock:
@@ -171,14 +163,11 @@ class Ledger:
         return self.check_clock()
 
     def local(self, at: float) -> dt.datetime:
-        return dt.datetime.fromtimestamp(at, self._site.site.zone)
+        return local(self._site, at)
 
     def service_day(self, at: float) -> str:
-        """The service day a moment belongs to: the local date at the last opening time."""
-        local = self.local(at)
-        opens = self._site.hours.opens
-        shifted = local - dt.timedelta(hours=opens.hour, minutes=opens.minute)
-        return shifted.date().isoformat()
+        """The service day a moment belongs to by the clock (the ledger's own day may be later)."""
+        return service_day(self._site, at)
 
     # --- customer side --------------------------------------------------------
 
@@ -209,7 +198,7 @@ class Ledger:
             now = self.now()
             key = (self._last_seq(), int(now // BOARD_CACHE_S))
             if self._roster_cache is None or self._roster_cache[0] != key:
-                self._roster_cache = (key, read_roster(self._db, self._site, now, self._day))
+                self._roster_cache = (key, read_roster(self._db, self._site, now, self._days.current))
             counters, planned = self._roster_cache[1]
             return estimate.opening(counters, planned, category_id, now)
 
@@ -225,10 +214,10 @@ class Ledger:
             if reason == "no_counter":
                 raise LedgerError("no_counter", f"no counter is serving {_en(cat)} for the rest of today")
             now = self.now()
-            day = self._day
+            day = self._days.current
             seq = self._issued_today(cat) + 1
             number = f"{cat.prefix}{seq:03d}"
-            ahead = self._waiting_ahead(cat.id)
+            ahead = self._read.waiting_ahead(cat.id)
             est = self._estimate(cat.id).wait_s
             cur = self._db.execute(
                 "INSERT INTO tickets (day, prefix, seq, number, category, origin_category, issued_at,"
@@ -237,7 +226,7 @@ class Ledger:
             )
             ticket_id = cur.lastrowid
             assert ticket_id is not None
-            self._issued_mono[ticket_id] = self._monotonic()
+            self._days.issued(ticket_id)
             self._log("reserved", number, cat.id, data={"ahead": ahead, "est_wait_s": est})
             return self.ticket(ticket_id)
 
@@ -245,7 +234,7 @@ class Ledger:
         """The ticket is on paper: put it in the queue."""
         with self._transaction():
             ticket = self._ticket_in(ticket_id, ("printing",))
-            if not self._has_waiting(ticket.category):
+            if not self._read.has_waiting(ticket.category):
                 self._join(ticket.category)
             self._db.execute("UPDATE tickets SET state = 'waiting' WHERE id = ?", (ticket_id,))
             self._log("issued", ticket.number, ticket.category,
@@ -292,19 +281,12 @@ class Ledger:
             self._finish_current(counter, "done")
             served = self._site.counter(counter).categories
             # The rule only ever picks a category's oldest ticket (also the most overdue one).
-            heads = [
-                self._db.execute(
-                    "SELECT id, category, issued_at FROM tickets WHERE state = 'waiting' AND category = ?"
-                    " ORDER BY id LIMIT 1",
-                    (category,),
-                ).fetchone()
-                for category in served
-            ]
+            heads = [self._read.head(category) for category in served]
             candidates = [rules.Candidate(r["id"], r["category"], r["issued_at"]) for r in heads if r]
-            choice = rules.choose(candidates, self._rules(), self._passes(), self.now())
+            choice = rules.choose(candidates, self._rules(), self._read.passes(), self.now())
             if choice is None:
                 return None
-            charged = rules.charge(self._passes().get(choice.category, 0.0), self._rules()[choice.category])
+            charged = rules.charge(self._read.passes().get(choice.category, 0.0), self._rules()[choice.category])
             self._set_pass(choice.category, charged)
             now = self.now()
             self._db.execute(
@@ -343,7 +325,7 @@ class Ledger:
             ticket = self._current(counter, "transfer")
             if target.id == ticket.category:
                 raise LedgerError("same_category", f"{ticket.number} is already in {target.id!r}")
-            if not self._has_waiting(target.id):
+            if not self._read.has_waiting(target.id):
                 self._join(target.id)
             self._db.execute(
                 "UPDATE tickets SET state = 'waiting', category = ?, counter = NULL, called_at = NULL"
@@ -386,32 +368,22 @@ class Ledger:
     # --- reading ----------------------------------------------------------------
 
     def ticket(self, ticket_id: int) -> Ticket:
-        row = self._db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-        if row is None:
-            raise LedgerError("no_ticket", f"no ticket with id {ticket_id}")
-        return ticket_from_row(row)
+        with self._lock:
+            return self._read.ticket(ticket_id)
 
     def find(self, number: str, day: str | None = None) -> Ticket | None:
         """A ticket by its printed number on a service day (today by default)."""
         with self._lock:
-            day = day or self._day
-            row = self._db.execute(
-                "SELECT * FROM tickets WHERE day = ? AND number = ?", (day, number.upper())
-            ).fetchone()
-            return ticket_from_row(row) if row else None
+            return self._read.find(day or self._days.current, number)
 
     def waiting(self, category_id: str | None = None) -> list[Ticket]:
-        """Waiting tickets in calling order within each category (oldest first)."""
+        """Waiting tickets in issue order (the calling order within a category)."""
         with self._lock:
-            query = "SELECT * FROM tickets WHERE state = 'waiting'"
-            params: tuple[str, ...] = ()
-            if category_id is not None:
-                query, params = query + " AND category = ?", (category_id,)
-            return [ticket_from_row(r) for r in self._db.execute(query + " ORDER BY id", params)]
+            return self._read.waiting(category_id)
 
     def waiting_count(self) -> int:
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'").fetchone()[0])
+            return self._read.waiting_count()
 
     def counters(self) -> list[CounterRow]:
         with self._lock:
@@ -424,7 +396,7 @@ class Ledger:
             return [
                 CategoryLoad(
                     cat.id,
-                    self._waiting_ahead(cat.id),
+                    self._read.waiting_ahead(cat.id),
                     (est := estimates[cat.id]).wait_s,
                     self.availability(cat.id) is None,
                     opens_at=est.opens_at,
@@ -439,25 +411,18 @@ class Ledger:
             return self._estimate(ticket.category, ticket.id).wait_s
 
     def recent_calls(self, limit: int = 20) -> list[Call]:
+        """Today's calls and recalls, newest first."""
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT seq, ticket, counter, category, at, kind FROM events WHERE kind IN ({_marks(CALL_KINDS)})"
-                " AND day = ? ORDER BY seq DESC LIMIT ?",
-                (*CALL_KINDS, self._day, limit),
-            ).fetchall()
-            return [Call(r["seq"], r["ticket"], r["counter"], r["category"], r["at"], r["kind"] == "recalled")
-                    for r in rows]
+            return self._read.recent_calls(self._days.current, limit)
 
     def events(self, after: int = 0, limit: int = 1000) -> list[sqlite3.Row]:
         """The append-only event log, for reports and for tests."""
         with self._lock:
-            return self._db.execute(
-                "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
-            ).fetchall()
+            return self._read.events(after, limit)
 
     def issued_today(self) -> dict[str, int]:
         with self._lock:
-            return {cat.id: self._issued_today(cat) for cat in self._site.categories}
+            return {cat.id: self._read.issued(self._days.current, cat.prefix) for cat in self._site.categories}
 
     # --- internals ----------------------------------------------------------------
 
@@ -471,7 +436,7 @@ class Ledger:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._log_clock()
-                self._roll_day()
+                self._days.roll(self.service_day(self.now()))
                 yield
                 self._db.execute("COMMIT")
             except BaseException:
@@ -486,12 +451,8 @@ class Ledger:
         now = self.now()
         self._db.execute(
             "INSERT INTO events (at, day, kind, ticket, category, counter, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now, self._day, kind, ticket, category, counter, json.dumps(data or {})),
+            (now, self._days.current, kind, ticket, category, counter, json.dumps(data or {})),
         )
-
-    def _meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
 
     def _log_clock(self) -> None:
         reading = self._clock.reading()
@@ -500,57 +461,12 @@ class Ledger:
             self._log("clock", data={"state": reading.state, "offset_s": round(reading.offset_s, 1),
                                      "text": reading.text})
 
-    def _start_day_after_night_boot(self, wall: Clock) -> None:
-        """The Pi booted at fake-hwclock's saved time, which is outside the hall's hours: a night has passed.
-
-        Its clock cannot say which day it is, but the hall closed since the
-        time it shows, so the queue of that day is over: the next day starts.
-        (A boot inside the hours, e.g. after a power cut, keeps the day.)
-        """
-        if self._clock.unconfirmed and not self._site.hours.is_open(self.local(wall())):
-            after = dt.date.fromisoformat(self._day) + dt.timedelta(days=1)
-            self._roll_day(max(after.isoformat(), self.service_day(self.now())))
-
-    def _roll_day(self, today: str | None = None) -> None:
-        """Start a new service day: expire what is left of the old one, carry what this run just issued."""
-        today = today or self.service_day(self.now())
-        current = self._meta("day")
-        if current is not None and today <= current:
-            return
-        self._day = today
-        stale = self._db.execute(
-            f"SELECT * FROM tickets WHERE state IN ({_marks(OPEN_STATES)}) AND day < ?", (*OPEN_STATES, today)
-        ).fetchall()
-        carried = [row for row in stale if row["state"] != "printing" and self._carries(row["id"])]
-        for row in carried:
-            self._db.execute("UPDATE tickets SET day = ? WHERE id = ?", (today, row["id"]))
-            self._log("carried", row["number"], row["category"], data={"from": row["day"]})
-        kept = {row["id"] for row in carried}
-        expired = [row for row in stale if row["id"] not in kept]
-        for row in expired:
-            self._db.execute("UPDATE tickets SET state = 'expired', finished_at = ? WHERE id = ?",
-                             (self.now(), row["id"]))
-            self._log("expired", row["number"], row["category"], data={"day": row["day"]})
-        self._db.execute(
-            f"UPDATE counters SET last_served = NULL, current_ticket = CASE WHEN current_ticket IN"
-            f" ({_marks(kept)}) THEN current_ticket END", tuple(kept))
-        if not carried:
-            self._db.execute("DELETE FROM passes")
-        self._issued_mono.clear()
-        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('day', ?)", (today,))
-        self._log("day_started", data={"expired": len(expired), "carried": len(carried)})
-
-    def _carries(self, ticket_id: int) -> bool:
-        """Whether an open ticket from the old day is someone in the hall now (see the module docstring)."""
-        issued = self._issued_mono.get(ticket_id)
-        return issued is not None and (self._clock.unconfirmed or self._monotonic() - issued < CARRY_S)
-
     def _stranded_by(self, site: SiteConfig) -> list[str]:
         """Per category the new site would leave with no way to call its open tickets, what is left in it."""
         served = {cat for counter in site.counters for cat in counter.categories}
         known = {cat.id for cat in site.categories}
         rows = self._db.execute(
-            "SELECT category, number FROM tickets WHERE state = 'waiting' ORDER BY issued_at, id"
+            "SELECT category, number FROM tickets WHERE state = 'waiting' ORDER BY id"
         ).fetchall()
         left: dict[str, list[str]] = {}
         for row in rows:
@@ -575,11 +491,7 @@ class Ledger:
             raise LedgerError("unknown_category", f"no category {category_id!r}; known: {known}") from None
 
     def _counter(self, counter: int) -> CounterRow:
-        row = self._db.execute("SELECT * FROM counters WHERE id = ?", (counter,)).fetchone()
-        if row is None or not any(c.id == counter for c in self._site.counters):
-            raise LedgerError("unknown_counter", f"no counter {counter} at site {self._site.site.id}")
-        serving = self.ticket(row["current_ticket"]) if row["current_ticket"] else None
-        return CounterRow(counter, row["state"], serving)
+        return self._read.counter(self._site, counter)
 
     def _set_counter_state(self, counter: int, state: str) -> None:
         self._db.execute("UPDATE counters SET state = ? WHERE id = ?", (state, counter))
@@ -609,33 +521,14 @@ class Ledger:
         return ticket
 
     def _issued_today(self, cat: Category) -> int:
-        row = self._db.execute(
-            "SELECT MAX(seq) FROM tickets WHERE day = ? AND prefix = ?", (self._day, cat.prefix)
-        ).fetchone()
-        return row[0] or 0
-
-    def _has_waiting(self, category_id: str) -> bool:
-        return self._db.execute(
-            "SELECT 1 FROM tickets WHERE state = 'waiting' AND category = ? LIMIT 1", (category_id,)
-        ).fetchone() is not None
-
-    def _waiting_ahead(self, category_id: str, before: int | None = None) -> int:
-        """Waiting tickets of a category issued before ticket ``before`` (all by default): issue order."""
-        return self._db.execute(
-            "SELECT COUNT(*) FROM tickets WHERE state = 'waiting' AND category = ? AND id < ?",
-            (category_id, before if before is not None else 2**63 - 1),
-        ).fetchone()[0]
+        return self._read.issued(self._days.current, cat.prefix)
 
     def _rules(self) -> dict[str, rules.CategoryRule]:
         return {c.id: rules.CategoryRule(c.weight, c.max_wait_min * 60.0) for c in self._site.categories}
 
-    def _passes(self) -> dict[str, float]:
-        return {r["category"]: r["pass"] for r in self._db.execute("SELECT category, pass FROM passes")}
-
     def _join(self, category_id: str) -> None:
-        passes = self._passes()
-        rows = self._db.execute("SELECT DISTINCT category FROM tickets WHERE state = 'waiting'").fetchall()
-        waiting_passes = [passes.get(r[0], 0.0) for r in rows if r[0] != category_id]
+        passes = self._read.passes()
+        waiting_passes = [passes.get(c, 0.0) for c in self._read.waiting_categories() if c != category_id]
         self._set_pass(category_id, rules.joining_pass(passes.get(category_id, 0.0), waiting_passes))
 
     def _set_pass(self, category_id: str, value: float) -> None:
@@ -650,7 +543,7 @@ class Ledger:
 
     def _queue_state(self) -> estimate.QueueState:
         now = self.now()
-        day = self._day
+        day = self._days.current
         if self._profile is None or self._profile[0] != day:
             self._profile = (day, read_profile(self._db, self._site, day))
         return read_queue_state(self._db, self._site, now, day, self._profile[1])
@@ -671,10 +564,6 @@ class Ledger:
     def _hours_text(self, cat: Category) -> str:
         hours = self._site.hours_of(cat)
         return f"{hours.open}-{hours.close} ({', '.join(hours.days)})"
-
-
-def _marks(values: object) -> str:
-    return ", ".join("?" * len(values))  # type: ignore[arg-type]
 
 
 def _en(cat: Category) -> str:
