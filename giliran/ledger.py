@@ -56,10 +56,12 @@ BOARD_CACHE_S = 60.0
 class Ledger:
     """The durable queue. Thread-safe: GPIO and MQTT callbacks may call it."""
 
-    def __init__(self, path: Path, site: SiteConfig, clock: Clock, monotonic: Clock | None = None) -> None:
+    def __init__(self, path: Path, site: SiteConfig, clock: Clock, monotonic: Clock | None = None,
+                 synced: Callable[[], bool] | None = None) -> None:
         """``clock`` is the wall clock; ``monotonic`` counts seconds since the machine booted (the kiosk
-        passes ``time.monotonic``). Without it the wall clock is taken as monotonic: tests and the
-        simulator move one scenario clock."""
+        passes ``time.monotonic``; without it the wall clock is taken as monotonic: tests and the
+        simulator move one scenario clock); ``synced`` says whether NTP keeps the clock right
+        (giliran.timesync). See giliran.ledger_clock."""
         self._site = site
         self._lock = threading.RLock()
         self._board_cache: tuple[tuple[int, int], dict[str, estimate.Estimate]] | None = None
@@ -71,7 +73,7 @@ class Ledger:
         self._read = LedgerReads(self._db)
         last = self._db.execute("SELECT at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         self._monotonic = monotonic or clock
-        self._clock = LedgerClock(clock, self._monotonic, last[0] if last else None)
+        self._clock = LedgerClock(clock, self._monotonic, last[0] if last else None, synced)
         self._logged_clock = "ok"
         self._days = ServiceDays(self._db, self._clock, self._monotonic, self._log, self.service_day(self.now()))
         with self._transaction():

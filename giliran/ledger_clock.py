@@ -15,11 +15,13 @@ because of that, so it reads time through this class:
   (``ahead by 86400 s, held``) until the step has lasted ``CONFIRM_S`` with
   no step back; a clock that comes back within that time changed nothing.
 - **A boot at the ledger's last time is unconfirmed.** When the Pi booted
-  less than ``BOOT_S`` ago (the monotonic clock counts from boot) and its
-  clock reads no later than ``SUSPECT_S`` after the ledger's last entry, the
-  time is what fake-hwclock saved, not the time of day. The ledger then does
-  not apply opening hours (the hall is open while the kiosk is on) until the
-  clock is set: a forward step is taken at once, as the correction it is.
+  less than ``BOOT_S`` ago (the monotonic clock counts from boot), the
+  kernel does not report its clock synchronized (``synced``: chrony sets
+  that), and the clock reads no later than ``SUSPECT_S`` after the ledger's
+  last entry, the time is what fake-hwclock saved, not the time of day. The
+  ledger then does not apply opening hours (the hall is open while the kiosk
+  is on) until the clock is set: a forward step is taken at once, as the
+  correction it is, and the kernel reporting sync ends the state too.
 
 Example::
 
@@ -77,11 +79,14 @@ class ClockReading:
 class LedgerClock:
     """Ledger time from a wall clock and a monotonic clock (both injected), starting after ``last_at``."""
 
-    def __init__(self, wall: Callable[[], float], monotonic: Callable[[], float], last_at: float | None) -> None:
+    def __init__(self, wall: Callable[[], float], monotonic: Callable[[], float], last_at: float | None,
+                 synced: Callable[[], bool] | None = None) -> None:
         self._wall = wall
         self._monotonic = monotonic
+        self._synced = synced or (lambda: False)
         w, m = wall(), monotonic()
-        self._unconfirmed = last_at is not None and m < BOOT_S and w < last_at + SUSPECT_S
+        self._unconfirmed = (last_at is not None and m < BOOT_S and w < last_at + SUSPECT_S
+                             and not self._synced())
         self._anchor_t = max(w, last_at) if last_at is not None else w
         self._anchor_m = m
         self._held_since: float | None = None
@@ -120,9 +125,9 @@ class LedgerClock:
         elif ahead > STEP_S and not self._take_step(ahead, m):
             t, reading = floor, ClockReading("held", ahead)
         else:
-            if self._unconfirmed and ahead >= SET_S:
+            if self._unconfirmed and (ahead >= SET_S or self._synced()):
                 self._unconfirmed = False
-                log.warning("clock: set forward by %.0f s; confirmed", ahead)
+                log.warning("clock: set (%.0f s forward) or synchronized; confirmed", ahead)
             self._held_since = None
             self._accepted = False
             t = max(w, slow)

@@ -32,6 +32,7 @@ from giliran.ledger_store import Ticket
 from giliran.mqtt import Credentials, MqttNode, credentials_for
 from giliran.press_guard import KeyGuard
 from giliran.protocol import TechCommand
+from giliran.timesync import kernel_synchronized
 from giliran.watchdog import systemd_service
 from kiosk.buttons import CategoryButtons
 from kiosk.issuer import TicketIssuer
@@ -63,16 +64,18 @@ class KioskNode:
         monotonic: Callable[[], float] = time.monotonic,
         ledger_path: Path | None = None,
         ledger_monotonic: Callable[[], float] | None = None,
+        ledger_synced: Callable[[], bool] | None = None,
     ) -> None:
         """``monotonic`` drives debounce and polls; ``ledger_monotonic`` (seconds since boot: ``time.monotonic``
         on a Pi) lets the ledger tell a clock step from time passing (see giliran.ledger_clock); without it
-        the wall ``clock`` is taken as monotonic, as the simulator's scenario clock is."""
+        the wall ``clock`` is taken as monotonic, as the simulator's scenario clock is. ``ledger_synced``
+        (giliran.timesync on a Pi) says whether NTP keeps the clock right."""
         self.site_path = site_path
         self._monotonic = monotonic
         self._started = monotonic()
         path = ledger_path or Path(site.site.ledger)
         try:
-            self.ledger = Ledger(path, site, clock, ledger_monotonic)
+            self.ledger = Ledger(path, site, clock, ledger_monotonic, ledger_synced)
         except StorageFault as fault:  # one line from the CLI, no traceback
             raise StorageFault(fault.problem, f"the kiosk cannot open its ledger {path}: {fault}") from None
         self.mqtt = MqttNode(site, "kiosk", "kiosk", credentials)
@@ -198,7 +201,7 @@ def run_kiosk(site: SiteConfig, site_path: Path, credentials_dir: Path) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     node = KioskNode(site, credentials_for(site, "kiosk", credentials_dir), site_path=site_path,
-                     ledger_monotonic=time.monotonic)
+                     ledger_monotonic=time.monotonic, ledger_synced=kernel_synchronized)
     node.start()
     log.info("kiosk for site %s running", site.site.id)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,8 @@ class Pi:
     def step(self, seconds: float) -> None:
         self.wall.advance(seconds)
 
-    def ledger(self, path: Path, site: SiteConfig) -> Ledger:
-        return Ledger(path, site, self.wall, self.monotonic)
+    def ledger(self, path: Path, site: SiteConfig, synced: Callable[[], bool] | None = None) -> Ledger:
+        return Ledger(path, site, self.wall, self.monotonic, synced)
 
 
 def at(site: SiteConfig, day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -206,3 +207,21 @@ def test_a_restart_mid_day_keeps_the_day(tmp_path: Path, site: SiteConfig, uptim
     with pi.ledger(path, site) as ledger:
         assert [t.number for t in ledger.waiting()] == ["A001", "A002"]
         assert issue(ledger) == "A003"
+
+
+def test_a_boot_with_ntp_in_sync_is_trusted_and_sync_later_confirms(tmp_path: Path, site: SiteConfig) -> None:
+    """A quick reboot at 17:10 with chrony in sync: the hall is closed, as its hours say; the queue is kept."""
+    path = tmp_path / "l.sqlite"
+    yesterday_with_leftovers(path, site)
+    pi = Pi(at(site, 23, 17, 10), uptime=40)
+    with pi.ledger(path, site, synced=lambda: True) as ledger:
+        assert ledger.check_clock().state == "ok"
+        assert ledger.availability("mykad") == "closed"
+        assert [t.number for t in ledger.waiting()] == ["A002", "A003"]
+    synced = [False]
+    pi = Pi(at(site, 23, 17, 20), uptime=40)
+    with pi.ledger(path, site, synced=lambda: synced[0]) as ledger:
+        assert ledger.check_clock().state == "unconfirmed"
+        synced[0] = True                   # chrony has synchronized the clock: it is 17:20
+        assert ledger.check_clock().state == "ok"
+        assert ledger.availability("mykad") == "closed"
