@@ -15,7 +15,7 @@ def test_the_ledger_benchmark_prints_fresh_and_history_side_by_side() -> None:
          "--history-days", "3", "--per-day", "60", "--steps", "20"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
     ).stdout
-    assert "History: 180 tickets and 721 events over 3 service days" in out
+    assert "### Ledger with history: 180 tickets and 721 events over 3 service days" in out
     rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| ")}
     for step in ("reserve + confirm", "next", "board build"):
         figures = [cell.strip() for cell in rows[step].split("|")[2:6]]  # fresh and history, p50 and p99
