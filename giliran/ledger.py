@@ -160,9 +160,9 @@ class Ledger:
 
     def accept_clock(self) -> ClockReading:
         """A technician confirms the wall clock: a held step is taken (the day may roll over)."""
-        with self._transaction():
+        with self._lock:
             self._clock.accept()
-        return self.check_clock()
+            return self.check_clock()
 
     def local(self, at: float) -> dt.datetime:
         return local(self._site, at)

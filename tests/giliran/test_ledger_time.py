@@ -124,6 +124,17 @@ def test_a_forward_step_that_lasts_is_taken_and_carries_the_hall_into_the_new_da
         check_invariants(ledger._db)
 
 
+def test_a_technician_confirms_a_held_step_at_once(tmp_path: Path, site: SiteConfig) -> None:
+    pi = Pi(at(site, 24, 9, 0))
+    with pi.ledger(tmp_path / "l.sqlite", site) as ledger:
+        issue(ledger)
+        pi.step(86400)
+        assert ledger.check_clock().state == "held"
+        assert ledger.accept_clock().state == "ok"     # the clock_ok technician command
+        assert issue(ledger) == "A002"                 # carried A001 is ahead; no number twice
+        assert [(t.number, t.day) for t in ledger.waiting()] == [("A001", "2026-11-25"), ("A002", "2026-11-25")]
+
+
 def yesterday_with_leftovers(path: Path, site: SiteConfig) -> None:
     """Monday 23rd: A001 served, A002 and A003 still waiting when the hall closed; the Pi shut down at 17:10."""
     pi = Pi(at(site, 23, 16, 30))

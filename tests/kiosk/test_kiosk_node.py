@@ -231,6 +231,10 @@ def test_a_clock_set_back_is_an_alarm_and_changes_no_ticket(make_kiosk, clock, c
     paper = " ".join(node.printer.tickets()[-1].split())  # type: ignore[attr-defined]
     assert "A002" in paper and "1 person ahead of you" in paper
     assert [t.number for t in node.ledger.waiting()] == ["A001", "A002"]
+    # clock_ok takes a held jump; it cannot make a clock that is behind right, and says so.
+    reply = tech.request(tech.topics.node_cmd("kiosk"), TechCommand(action="clock_ok"), TechReply,
+                         response_topic=tech.topics.node_reply("kiosk"))
+    assert reply.ok and reply.message == "clock: behind by 3600 s"
 
 
 def test_status_counts_tickets_per_category(make_kiosk, connect, recorder) -> None:  # type: ignore[no-untyped-def]
