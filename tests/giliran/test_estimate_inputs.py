@@ -52,17 +52,17 @@ def test_recent_services_no_shows_call_gaps_and_todays_rate(tmp_path: Path, site
 def test_profile_and_roster_learned_from_the_same_weekday_of_past_weeks(tmp_path: Path, site: SiteConfig,
                                                                          clock) -> None:  # type: ignore[no-untyped-def]
     zone = site.site.zone
+    clock.set(dt.datetime.combine(TUESDAY - dt.timedelta(weeks=2), dt.time(9, 0), zone))  # ledger time never goes back
     with Ledger(tmp_path / "l.sqlite", site, clock) as ledger:
         for weeks, times in ((2, ("09:15", "09:45")), (1, ("09:10", "09:20", "10:30"))):
             day = TUESDAY - dt.timedelta(weeks=weeks)
-            clock.set(dt.datetime.combine(day, dt.time(9, 0), zone))
-            for hhmm in times:
+            steps = [(hhmm, "issue") for hhmm in times] + [("09:30", "open"), ("11:00", "closed")]
+            for hhmm, action in sorted(steps):  # in time order: the ledger's clock never runs backwards
                 clock.set(dt.datetime.combine(day, dt.time.fromisoformat(hhmm), zone))
-                ledger.confirm(ledger.reserve("mykad").id)
-            clock.set(dt.datetime.combine(day, dt.time(9, 30), zone))
-            ledger.set_counter_state(1, "open")
-            clock.set(dt.datetime.combine(day, dt.time(11, 0), zone))
-            ledger.set_counter_state(1, "closed")
+                if action == "issue":
+                    ledger.confirm(ledger.reserve("mykad").id)
+                else:
+                    ledger.set_counter_state(1, action)
         clock.set(dt.datetime.combine(TUESDAY, dt.time(8, 5), zone))
         s = state_of(ledger)
     nine, ten, eleven = (at_clock(TUESDAY, t, zone) for t in ("09:00", "10:00", "11:00"))
