@@ -4,12 +4,13 @@ and the cost of each queue step with three years of history against a fresh ledg
 Run: ``.venv/bin/python -m bench.ledger`` (starts its own Mosquitto on a loopback port).
 Both rates are measured in the same run, so their ratio means something on a noisy machine.
 
-The history column: a ledger pre-filled (in SQL, not through the API: a few
-seconds, see ``bench.ledger_history``) with ``--history-days`` service days of
+The history column: a ledger pre-filled (in SQL, not through the API: about a
+minute, see ``bench.ledger_history``) with ``--history-days`` service days of
 ``--per-day`` tickets and four events each (defaults: about 3 years, 1 M
 tickets, 4 M events), and a fresh ledger, both driven by the same steps in
 turn (one on each, alternately, so the machine's mood hits both alike):
-reserve + confirm, Next, and building the board state.
+reserve + confirm, Next (the counters in turn) and building the board state,
+with about 30 people waiting.
 """
 
 from __future__ import annotations

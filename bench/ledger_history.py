@@ -24,8 +24,8 @@ from giliran.ledger import Ledger
 from kiosk.board_state import board_state
 
 STEPS = ("reserve + confirm", "next", "board build")
-#: The counter whose Next is timed: it serves four categories.
-NEXT_COUNTER = 6
+#: Tickets waiting when the timing starts; each step issues one and calls one, so the queue stays about this long.
+QUEUE = 30
 #: The morning the benchmark runs, the day after the history.
 TODAY = dt.date(2026, 11, 24)
 
@@ -100,15 +100,16 @@ def _timed(samples: list[float], step: Callable[[], object]) -> None:
 
 
 def _step(ledger: Ledger, samples: dict[str, list[float]], i: int, categories: list[str]) -> None:
+    """A busy hall's minute: a customer takes a ticket, a counter (each in turn) calls, the boards follow."""
     def issue() -> None:
         ledger.confirm(ledger.reserve(categories[i % len(categories)]).id)
 
     _timed(samples["reserve + confirm"], issue)
-    if i % 2:
-        try:
-            _timed(samples["next"], lambda: ledger.next(NEXT_COUNTER))
-        except LedgerError:  # nobody waiting for that counter's services yet: no sample
-            pass
+    counters = [c.id for c in ledger.site.counters]
+    try:
+        _timed(samples["next"], lambda: ledger.next(counters[i % len(counters)]))
+    except LedgerError:  # nobody waiting for that counter's services: no sample
+        pass
     _timed(samples["board build"], lambda: board_state(ledger))
 
 
@@ -126,6 +127,9 @@ def history_vs_fresh(site: SiteConfig, workdir: Path, days: int, per_day: int, s
 
     categories = [c.id for c in site.categories]
     with Ledger(workdir / "fresh.sqlite", site, clock) as fresh, Ledger(old, site, clock) as history:
+        for ledger in (fresh, history):
+            for i in range(QUEUE):
+                ledger.confirm(ledger.reserve(categories[i % len(categories)]).id)
         for i in range(steps):
             pair = ((fresh, run.fresh), (history, run.history))
             for ledger, samples in pair if i % 2 else reversed(pair):
