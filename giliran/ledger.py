@@ -171,6 +171,11 @@ class Ledger:
         """The service day a moment belongs to by the clock (the ledger's own day may be later)."""
         return service_day(self._site, at)
 
+    def _today(self) -> str:
+        """The service day reads belong to: the ledger's, or the clock's once it has passed the next
+        opening time (the roll-over itself waits for the next action)."""
+        return max(self._days.current, self.service_day(self.now()))
+
     # --- customer side --------------------------------------------------------
 
     def availability(self, category_id: str) -> str | None:
@@ -183,7 +188,9 @@ class Ledger:
             cat = self._category(category_id)
             now = self.now()
             # With an unconfirmed clock the time of day is unknown: the hall is open while the kiosk is on.
-            if not self._clock.unconfirmed and not self._site.hours_of(cat).is_open(self.local(now)):
+            # A wall clock behind ledger time is usually NTP's correction: the hours follow it.
+            local = self.local(now + min(0.0, self._clock.reading().offset_s))
+            if not self._clock.unconfirmed and not self._site.hours_of(cat).is_open(local):
                 return "closed"
             if cat.quota is not None and self._issued_today(cat) >= cat.quota:
                 return "quota_full"
@@ -376,7 +383,7 @@ class Ledger:
     def find(self, number: str, day: str | None = None) -> Ticket | None:
         """A ticket by its printed number on a service day (today by default)."""
         with self._lock:
-            return self._read.find(day or self._days.current, number)
+            return self._read.find(day or self._today(), number)
 
     def waiting(self, category_id: str | None = None) -> list[Ticket]:
         """Waiting tickets in issue order (the calling order within a category)."""
@@ -415,7 +422,7 @@ class Ledger:
     def recent_calls(self, limit: int = 20) -> list[Call]:
         """Today's calls and recalls, newest first."""
         with self._lock:
-            return self._read.recent_calls(self._days.current, limit)
+            return self._read.recent_calls(self._today(), limit)
 
     def events(self, after: int = 0, limit: int = 1000) -> list[sqlite3.Row]:
         """The append-only event log, for reports and for tests."""
@@ -424,7 +431,7 @@ class Ledger:
 
     def issued_today(self) -> dict[str, int]:
         with self._lock:
-            return {cat.id: self._read.issued(self._days.current, cat.prefix) for cat in self._site.categories}
+            return {cat.id: self._read.issued(self._today(), cat.prefix) for cat in self._site.categories}
 
     # --- internals ----------------------------------------------------------------
 
@@ -523,7 +530,7 @@ class Ledger:
         return ticket
 
     def _issued_today(self, cat: Category) -> int:
-        return self._read.issued(self._days.current, cat.prefix)
+        return self._read.issued(self._today(), cat.prefix)
 
     def _rules(self) -> dict[str, rules.CategoryRule]:
         return {c.id: rules.CategoryRule(c.weight, c.max_wait_min * 60.0) for c in self._site.categories}

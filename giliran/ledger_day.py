@@ -82,7 +82,7 @@ class ServiceDays:
             self._db.execute("DELETE FROM passes")
         self._issued.clear()
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('day', ?)", (today,))
-        self._log("day_started", data={"expired": len(expired), "carried": len(carried)})
+        self._log("day_started", data={"expired": len(expired)} | ({"carried": len(carried)} if carried else {}))
 
     def after_boot(self, site: SiteConfig, wall: float) -> None:
         """The Pi booted at fake-hwclock's saved time, and that time is outside the hall's hours.
