@@ -96,7 +96,7 @@ class Ledger:
                 self._db.close()
             except sqlite3.Error:
                 log.warning("closing the failed ledger connection", exc_info=True)
-            self._db = ledger_io.released(self._path, fault)
+            self._use(ledger_io.released(self._path, fault))
 
     def reopen(self) -> None:
         """Open the file again after a storage fault (a filesystem remounted, a disk that failed and came back).
@@ -110,8 +110,14 @@ class Ledger:
                 self._db.close()
             except sqlite3.Error:
                 log.warning("closing the failed ledger connection", exc_info=True)
-            self._db = open_db(self._path)
+            self._use(open_db(self._path))
             self._db.execute("SELECT COUNT(*) FROM meta").fetchone()
+
+    def _use(self, db: sqlite3.Connection) -> None:
+        """Read and write through ``db`` from now on (the read models and the service day too)."""
+        self._db = db
+        self._read = LedgerReads(db)
+        self._days.use(db)
 
     def probe(self) -> None:
         """One small durable write, to learn whether the disk takes writes again (raises StorageFault if not)."""

@@ -54,6 +54,10 @@ class ServiceDays:
         self.current = self._stored or first
         self._issued: dict[int, float] = {}
 
+    def use(self, db: sqlite3.Connection) -> None:
+        """The ledger's connection was replaced (a storage fault released it, or it was reopened)."""
+        self._db = db
+
     def issued(self, ticket_id: int) -> None:
         """Remember when (monotonic) this run issued a ticket: it may be carried into a new day."""
         self._issued[ticket_id] = self._monotonic()
