@@ -7,7 +7,7 @@ from pathlib import Path
 
 from counter.commands import CounterClient, describe_reply
 from giliran.config import SiteConfig
-from giliran.errors import GiliranError
+from giliran.errors import NotInSite
 from giliran.mqtt import credentials_for
 
 RATINGS = {"very-good": "very_good", "good": "good", "poor": "poor"}
@@ -19,7 +19,7 @@ def run_counter_command(site: SiteConfig, credentials_dir: Path, counter: int, a
     try:
         site.counter(counter)
     except KeyError:
-        raise GiliranError(f"site {site.site.id} has no counter {counter}") from None
+        raise NotInSite(f"site {site.site.id} has no counter {counter}") from None
     creds = credentials_for(site, f"counter-{counter}", credentials_dir)
     with CounterClient(site, counter, creds, timeout=timeout) as client:
         if action in RATINGS:

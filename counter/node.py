@@ -41,7 +41,7 @@ from counter.keypad import Keypad
 from counter.screen import Screen
 from counter.serial_display import LineDisplay, LineFormat, NoDisplay, SerialLineDisplay
 from giliran.config import Counter, SerialDisplay, SiteConfig
-from giliran.errors import GiliranError, ProtocolError
+from giliran.errors import GiliranError, NotInSite, ProtocolError
 from giliran.gpio import make_pin_factory
 from giliran.kiosk_time import KioskTime
 from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
@@ -62,7 +62,7 @@ def counter_of(site: SiteConfig, counter_id: int) -> Counter:
         return site.counter(counter_id)
     except KeyError:
         known = ", ".join(str(c.id) for c in site.counters)
-        raise GiliranError(f"site {site.site.id} has no counter {counter_id} (counters: {known})") from None
+        raise NotInSite(f"site {site.site.id} has no counter {counter_id} (counters: {known})") from None
 
 
 class CounterNode:

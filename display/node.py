@@ -33,7 +33,7 @@ from display.board import BoardView
 from display.frames import FRAME_S, FramePacer, present_loop
 from display.voice_pack import load_voices
 from giliran.config import SiteConfig
-from giliran.errors import GiliranError, ProtocolError
+from giliran.errors import GiliranError, NotInSite, ProtocolError
 from giliran.kiosk_time import KioskTime
 from giliran.mqtt import Credentials, Incoming, MqttNode, credentials_for
 from giliran.protocol import (
@@ -267,17 +267,22 @@ def run_display(site: SiteConfig, display_id: str, credentials_dir: Path, voices
     try:
         config = site.display(display_id)
     except KeyError:
-        raise GiliranError(f"site {site.site.id} has no display {display_id!r}") from None
+        known = ", ".join(d.id for d in site.displays)
+        raise NotInSite(f"site {site.site.id} has no display {display_id!r} (displays: {known})") from None
     pa_retry_s = _seconds("GILIRAN_PA_RETRY_S", pa_device.RETRY_S)
-    pygame.display.init()
-    pygame.font.init()
-    pygame.mouse.set_visible(False)
-    # Under a Wayland compositor (cage) the window must be RESIZABLE, not FULLSCREEN: cage
-    # makes every window fill the output anyway, and SDL ignores the compositor's new size
-    # for a FULLSCREEN window, so after an output resize the board stayed in a corner.
-    wayland = pygame.display.get_driver() == "wayland"
-    flags = pygame.RESIZABLE if window or wayland else pygame.FULLSCREEN
-    surface = pygame.display.set_mode(config.resolution, flags)
+    try:
+        pygame.display.init()
+        pygame.font.init()
+        pygame.mouse.set_visible(False)
+        # Under a Wayland compositor (cage) the window must be RESIZABLE, not FULLSCREEN: cage
+        # makes every window fill the output anyway, and SDL ignores the compositor's new size
+        # for a FULLSCREEN window, so after an output resize the board stayed in a corner.
+        wayland = pygame.display.get_driver() == "wayland"
+        flags = pygame.RESIZABLE if window or wayland else pygame.FULLSCREEN
+        surface = pygame.display.set_mode(config.resolution, flags)
+    except pygame.error as exc:  # e.g. "EGL not initialized", no compositor yet: one line, and systemd retries
+        driver = os.environ.get("SDL_VIDEODRIVER", "SDL's default")
+        raise GiliranError(f"board {display_id} cannot open its screen (video driver {driver}): {exc}") from None
     pygame.display.set_caption(f"Giliran — {display_id}")
     node = DisplayNode(site, display_id, credentials_for(site, f"display-{display_id}", credentials_dir),
                        surface, voices_dir=voices_dir, pa_retry_s=pa_retry_s, follow_screen=True)

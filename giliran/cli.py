@@ -15,7 +15,7 @@ from pathlib import Path
 
 from giliran import __version__
 from giliran.config import SiteConfig, load_site
-from giliran.errors import ConfigError, GiliranError, MissingDependency
+from giliran.errors import ConfigError, GiliranError, MissingDependency, NotInSite
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Command = args.func
     try:
         return func(args)
-    except ConfigError as exc:
+    except (ConfigError, NotInSite) as exc:
         print(f"giliran: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIG
     except MissingDependency as exc:

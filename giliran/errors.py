@@ -17,6 +17,14 @@ class ConfigError(GiliranError, ValueError):
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
 
 
+class NotInSite(GiliranError, LookupError):
+    """A node started with an id its site file does not have (``--id 99``).
+
+    A configuration mistake that a restart cannot mend: the command line exits with
+    the bad-configuration status (2), which the systemd units do not restart on.
+    """
+
+
 class MissingDependency(GiliranError, RuntimeError):
     """This machine lacks a library or device the node needs (lgpio, a GPIO chip...).
 

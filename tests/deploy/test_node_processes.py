@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from giliran.cli import EXIT_MISSING_DEPENDENCY
+from giliran.cli import EXIT_BAD_CONFIG, EXIT_MISSING_DEPENDENCY
 from giliran.protocol import NodeStatus, decode
 
 pytestmark = pytest.mark.deploy
@@ -77,3 +77,35 @@ def test_a_gpio_node_off_a_pi_says_why_in_one_line_and_is_not_restarted(site_fil
     assert len(errors) == 1 and errors == done.stderr.splitlines()[-1:], done.stderr
     assert errors[0].startswith("giliran: GPIO pin factory 'lgpio' cannot start on this machine (")
     assert "GPIOZERO_PIN_FACTORY=mock" in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["display", "--id", "nowhere"], "giliran: site jpn-putrajaya has no display 'nowhere' (displays: "),
+        (["counter-node", "--id", "99"], "giliran: site jpn-putrajaya has no counter 99 (counters: "),
+    ],
+)
+def test_a_node_id_the_site_does_not_have_is_a_config_error_not_a_restart_loop(site_file: Path, tmp_path: Path,
+                                                                               args: list[str], message: str) -> None:
+    """A unit started as display 'nowhere' or counter 99 cannot be mended by a restart: one line, status 2,
+    which the units list in RestartPreventExitStatus."""
+    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    done = subprocess.run([sys.executable, "-m", "giliran", *args, "--site", str(site_file)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == EXIT_BAD_CONFIG, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("giliran: ")]
+    assert len(errors) == 1 and errors == done.stderr.splitlines()[-1:], done.stderr
+    assert errors[0].startswith(message), errors[0]
+
+
+def test_a_board_that_cannot_open_its_screen_says_why_in_one_line(site_file: Path, tmp_path: Path) -> None:
+    """No compositor yet, or Mesa's EGL refused: one line naming the driver (systemd retries), no traceback."""
+    env = {**os.environ, "SDL_VIDEODRIVER": "no-such-driver", "SDL_AUDIODRIVER": "dummy"}
+    done = subprocess.run([sys.executable, "-m", "giliran", "display", "--id", "hall", "--site", str(site_file)],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[-1].startswith(
+        "giliran: board hall cannot open its screen (video driver no-such-driver): "), done.stderr
