@@ -26,7 +26,6 @@ from typing import Literal
 from display.announcer import compose
 from display.chime import chime
 from display.clip import Clip, read_wav, trim, write_wav
-from display.number_words import LANGUAGES
 from display.voice_pack import (
     ALL_LETTERS,
     CHIME,
@@ -132,37 +131,8 @@ def build_voice_pack(
 # --- giliran voices ... ----------------------------------------------------------
 
 
-def add_voices_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``voices build|check|say`` on a CLI's subparsers; ``args.func(args)`` runs it."""
-    voices = subparsers.add_parser("voices", help="build, check and try PA voice packs")
-    sub = voices.add_subparsers(dest="voices_command", required=True)
-
-    build = sub.add_parser("build", help="build the espeak-ng packs into DIR/<lang>")
-    build.add_argument("--lang", nargs="+", choices=LANGUAGES, default=list(LANGUAGES))
-    build.add_argument("--out", type=Path, required=True, metavar="DIR",
-                       help="voices folder; each pack goes to DIR/<lang>")
-    build.add_argument("--number-reading", choices=("digits", "number"), default="digits",
-                       help="how ticket numbers are read (default: digits)")
-
-    check = sub.add_parser("check", help="check the packs DIR/<lang> (e.g. a recorded voice)")
-    check.add_argument("dir", type=Path, metavar="DIR")
-    check.add_argument("--lang", nargs="+", default=["ms", "en"])
-    check.add_argument("--letters", default=ALL_LETTERS,
-                       help="ticket prefix letters the site uses (default: A-Z)")
-
-    say = sub.add_parser("say", help="write one announcement to a WAV file, to listen to")
-    say.add_argument("number", help="ticket number, e.g. A102")
-    say.add_argument("counter", type=int)
-    say.add_argument("--voices", type=Path, required=True, metavar="DIR")
-    say.add_argument("--lang", nargs="+", default=["ms", "en"])
-    say.add_argument("--out", type=Path, required=True, metavar="FILE")
-
-    voices.set_defaults(func=run)
-    return voices
-
-
 def run(args: argparse.Namespace) -> int:
-    """Run a ``giliran voices`` command; 0 on success, 1 with a message on stderr."""
+    """Run a ``giliran voices`` command (parsed by giliran.cli); 0 on success, 1 with a message on stderr."""
     try:
         if args.voices_command == "build":
             for lang in args.lang:
@@ -170,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{pack.path}: {len(pack.clips)} clips, {pack.language}, "
                       f"numbers read as {pack.manifest.number_reading}")
         elif args.voices_command == "check":
-            for pack in load_voices(args.dir, args.lang, args.letters):
+            for pack in load_voices(args.dir, args.lang, args.letters or ALL_LETTERS):
                 print(f"{pack.path}: ok, {len(pack.clips)} clips")
         else:
             packs = load_voices(args.voices, args.lang, [c for c in args.number if c.isalpha()])

@@ -148,10 +148,12 @@ def acl_text(site: SiteConfig) -> str:
             lines += [f"topic write {t.counter_cmd(n or 0)}", f"topic read {t.counter_reply(n or 0)}",
                       f"topic read {t.counter_reply(n or 0)}/#", f"topic read {t.board}",
                       f"topic write {t.event('error')}", *own]
-        else:
+        elif acc.role == "technician":
             lines += [f"topic read {t.root}/#", f"topic write {t.counter_cmd('+')}",
                       f"topic write {t.node_cmd('+')}", f"topic write {t.notice}",
                       f"topic write {t.status(acc.node_id)}"]
+        else:  # a role this code does not know gets no topic at all, not someone else's rights
+            log.warning("ACL: account %s has unknown role %r; it gets no topics", acc.node_id, acc.role)
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from display.number_words import LANGUAGES
 from giliran import __version__
 from giliran.config import SiteConfig, load_site
 from giliran.errors import ConfigError, GiliranError, MissingDependency, NotInSite
@@ -20,6 +21,7 @@ from giliran.errors import ConfigError, GiliranError, MissingDependency, NotInSi
 log = logging.getLogger(__name__)
 
 DEFAULT_SITE = os.environ.get("GILIRAN_SITE", "/etc/giliran/site.toml")
+#: Exit statuses the units list in RestartPreventExitStatus= (docs/DEPLOY.md): a restart cannot fix them.
 EXIT_BAD_CONFIG = 2
 # A library or device this machine lacks: the units do not restart on it either.
 EXIT_MISSING_DEPENDENCY = 3
@@ -29,6 +31,18 @@ Command = Callable[[argparse.Namespace], int]
 
 def _site(args: argparse.Namespace) -> SiteConfig:
     return load_site(Path(args.site))
+
+
+def iso_day(text: str) -> str:
+    """A service day as YYYY-MM-DD; anything else (24-11-2026 matched no ticket) is refused by name."""
+    import datetime as dt
+
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date as YYYY-MM-DD, e.g. 2026-11-24")
 
 
 def _credentials_dir(args: argparse.Namespace, site: SiteConfig) -> Path:
@@ -143,7 +157,50 @@ def cmd_protocol_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_voices(args: argparse.Namespace) -> int:
+    from display.voices_build import run
+
+    return run(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hardware_sim.demo import run_demo
+
+    return run_demo(args)
+
+
+def cmd_scenario_run(args: argparse.Namespace) -> int:
+    from hardware_sim.seeds import cmd_scenario_run as run
+
+    return run(args)
+
+
 # --- parser ------------------------------------------------------------------------
+# Defined here, not in the modules that run them: building the parser must not import
+# pygame, the nodes or the simulator (``--help`` and ``counter`` stay light).
+
+
+def _add_voices(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    voices = sub.add_parser("voices", help="build, check and try PA voice packs")
+    commands = voices.add_subparsers(dest="voices_command", required=True)
+    build = commands.add_parser("build", help="build the espeak-ng packs into DIR/<lang>")
+    build.add_argument("--lang", nargs="+", choices=LANGUAGES, default=list(LANGUAGES))
+    build.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="voices folder; each pack goes to DIR/<lang>")
+    build.add_argument("--number-reading", choices=("digits", "number"), default="digits",
+                       help="how ticket numbers are read (default: digits)")
+    check = commands.add_parser("check", help="check the packs DIR/<lang> (e.g. a recorded voice)")
+    check.add_argument("dir", type=Path, metavar="DIR")
+    check.add_argument("--lang", nargs="+", default=["ms", "en"])
+    check.add_argument("--letters", help="ticket prefix letters the site uses (default: A-Z)")
+    say = commands.add_parser("say", help="write one announcement to a WAV file, to listen to")
+    say.add_argument("number", help="ticket number, e.g. A102")
+    say.add_argument("counter", type=int)
+    say.add_argument("--voices", type=Path, required=True, metavar="DIR")
+    say.add_argument("--lang", nargs="+", default=["ms", "en"])
+    say.add_argument("--out", type=Path, required=True, metavar="FILE")
+    voices.set_defaults(func=cmd_voices)
+
 
 
 def _add_site(parser: argparse.ArgumentParser) -> None:
@@ -225,17 +282,28 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--serial-port", help="number board device, overriding the site file (e.g. /dev/ttyUSB1)")
     node.set_defaults(func=cmd_counter_node)
 
-    from display.voices_build import add_voices_parser
-    from hardware_sim.demo import add_demo_parser
-    from hardware_sim.seeds import add_scenario_parser
-
-    add_voices_parser(sub)
-    add_demo_parser(sub)
-    add_scenario_parser(sub)
+    _add_voices(sub)
+    demo = sub.add_parser("demo", help="run the virtual office: a peak morning in about a minute, output in demo-out/")
+    demo.add_argument("--site", help="site file (default: the example office)")
+    demo.add_argument("--scenario", help="scenario file (default: the example peak morning)")
+    demo.add_argument("--out", default="demo-out", help="output folder (default: %(default)s)")
+    demo.add_argument("--window", action="store_true", help="interactive: the hall board in a window, keys press")
+    demo.set_defaults(func=cmd_demo)
+    scenario = sub.add_parser("scenario", help="replay scenarios in the virtual office").add_subparsers(
+        dest="sub", required=True)
+    run_seeds = scenario.add_parser("run", help="replay a scenario over many seeds (boards and PA off), pooled scores")
+    run_seeds.add_argument("file", help="scenario file, e.g. examples/scenarios/peak-morning.toml")
+    run_seeds.add_argument("--site", help="site file (default: the example office)")
+    run_seeds.add_argument("--seeds", type=int, default=1, help="how many seeds (default: %(default)s)")
+    run_seeds.add_argument("--first-seed", type=int, help="first seed (default: the scenario's own)")
+    run_seeds.add_argument("--history-weeks", type=int, default=8,
+                           help="past weeks of the scenario in the ledger first, to learn from (default: %(default)s)")
+    run_seeds.add_argument("--out", help="also write the pooled table to this Markdown file")
+    run_seeds.set_defaults(func=cmd_scenario_run)
 
     report = sub.add_parser("report", help="the day's report: waits per category, ratings per counter")
     _add_site(report)
-    report.add_argument("--day", help="service day, YYYY-MM-DD (default: today at the site)")
+    report.add_argument("--day", type=iso_day, help="service day, YYYY-MM-DD (default: today at the site)")
     report.add_argument("--ledger", help="ledger file (default: the site file's; e.g. a backup)")
     report.add_argument("--target-wait", type=float, default=30.0, help="service level target, minutes")
     report.set_defaults(func=cmd_report)
@@ -255,7 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    # force: python-escpos calls logging.basicConfig() when imported, which would make ours a no-op
+    # (and hide every INFO line) if anything imported it first.
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     func: Command = args.func
     try:

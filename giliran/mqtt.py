@@ -1,6 +1,7 @@
 """The MQTT client every node uses: paho-mqtt 2.x speaking MQTT 5.
 
-What it adds to paho, each for a reason found the hard way (PLATFORM-NOTES):
+What it adds to paho, each for a reason found the hard way (checked with paho-mqtt 2.2
+and Mosquitto 2.0):
 - a retained ``status/<node>`` with a last will "offline", and "offline"
   published on a clean stop, so technicians see every node's health;
 - a persistent session (clean_start off + session expiry) and QoS 1, so
@@ -309,6 +310,7 @@ class MqttNode:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for topic_filter in self._handlers:
             client.subscribe(topic_filter, qos=1)
+        log.debug("%s: subscribed to %s", self.node_id, ", ".join(self._handlers) or "nothing")
         self._connected.set()
         self.publish(self.topics.status(self.node_id), self._status(), retain=True)
         log.info("%s: connected to the broker", self.node_id)

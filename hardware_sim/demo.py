@@ -33,24 +33,17 @@ HISTORY_WEEKS = 8
 ANNOUNCEMENTS_KEPT = 12
 
 
-def add_demo_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    demo = sub.add_parser("demo", help="run the virtual office: a peak morning in about a minute, output in demo-out/")
-    demo.add_argument("--site", default=str(EXAMPLE_SITE), help="site file (default: the example office)")
-    demo.add_argument("--scenario", default=str(PEAK), help="scenario file (default: %(default)s)")
-    demo.add_argument("--out", default="demo-out", help="output folder (default: %(default)s)")
-    demo.add_argument("--window", action="store_true", help="interactive: the hall board in a window, keys press")
-    demo.set_defaults(func=run_demo)
-
-
 def run_demo(args: argparse.Namespace) -> int:
-    site = load_site(Path(args.site))
+    """``giliran demo`` (parsed by giliran.cli): the example office unless --site / --scenario say otherwise."""
+    site = load_site(Path(args.site or EXAMPLE_SITE))
     out = Path(args.out)
     if args.window:
         from hardware_sim.interactive import run_interactive
 
         return run_interactive(site, out)
-    scenario = load_scenario(Path(args.scenario))
-    check_against_site(scenario, site, args.scenario)
+    scenario_path = Path(args.scenario or PEAK)
+    scenario = load_scenario(scenario_path)
+    check_against_site(scenario, site, str(scenario_path))
     started = time.monotonic()
     if out.exists():
         shutil.rmtree(out)

@@ -9,7 +9,7 @@ the bytes go through the same stages as in a real printer:
   once (``DLE EOT n`` status, ``DLE DC4 8`` buffer clear), even when offline;
 * everything else waits in the buffer until the printer can print: with no paper,
   the cover open or the cutter jammed, data is *held, not printed, not lost*, and
-  comes out when the fault clears (see PLATFORM-NOTES);
+  comes out when the fault clears, as real thermal printers do;
 * the print head (:class:`hardware_sim.escpos_render.Paper`) puts it on paper,
   which reads back as text and draws as a PNG.
 

@@ -69,22 +69,9 @@ def pooled_text(scenario: Scenario, seeds: list[int], reports: list[Report]) -> 
             f"{sum(r.total.tickets for r in reports)} tickets{spread}\n\n" + format_score(score_outcomes(outcomes)))
 
 
-def add_scenario_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    scenario = sub.add_parser("scenario", help="replay scenarios in the virtual office").add_subparsers(
-        dest="sub", required=True)
-    run = scenario.add_parser("run", help="replay a scenario over many seeds (boards and PA off), pooled scores")
-    run.add_argument("file", help="scenario file, e.g. examples/scenarios/peak-morning.toml")
-    run.add_argument("--site", default=str(ROOT / "examples" / "site.toml"), help="site file (default: %(default)s)")
-    run.add_argument("--seeds", type=int, default=1, help="how many seeds (default: %(default)s)")
-    run.add_argument("--first-seed", type=int, help="first seed (default: the scenario's own)")
-    run.add_argument("--history-weeks", type=int, default=8,
-                     help="past weeks of the scenario in the ledger first, to learn from (default: %(default)s)")
-    run.add_argument("--out", help="also write the pooled table to this Markdown file")
-    run.set_defaults(func=cmd_scenario_run)
-
-
 def cmd_scenario_run(args: argparse.Namespace) -> int:
-    site = load_site(Path(args.site))
+    """``giliran scenario run`` (parsed by giliran.cli): the example office unless --site says otherwise."""
+    site = load_site(Path(args.site or ROOT / "examples" / "site.toml"))
     scenario = load_scenario(Path(args.file))
     check_against_site(scenario, site, args.file)
     if not 1 <= args.seeds <= 1000 or not 0 <= args.history_weeks <= 52:

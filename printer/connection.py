@@ -1,7 +1,8 @@
 """Build the python-escpos printer that the site file's ``[printer]`` table describes.
 
 Every connection gets the site's short ``timeout_s``: python-escpos's Network
-default of 60 s would freeze the kiosk on a silent printer (PLATFORM-NOTES),
+default of 60 s would freeze the kiosk on a silent printer (python-escpos 3.1:
+``paper_status()`` raises TimeoutError only after 60 s on a Network printer),
 and pyusb takes its timeout in milliseconds. Nothing is opened here: the first
 :func:`printer.status.check` opens the connection, so a kiosk starts even when
 the printer is unplugged, and reports it.

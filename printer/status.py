@@ -3,7 +3,7 @@
 :func:`check` asks for the printer status (DLE EOT 1) first, because a printer
 that says nothing must not be read as healthy: python-escpos's
 ``paper_status()`` returns 2 ("paper ok") when a Serial printer stays silent,
-and a silent Network printer blocks for the socket timeout (PLATFORM-NOTES).
+and a silent Network printer blocks for the socket timeout (60 s by default).
 Then it reads the paper sensors (DLE EOT 4) and, when the printer is offline,
 the cause (DLE EOT 2) and the error (DLE EOT 3).
 

@@ -1,7 +1,8 @@
 """Print with checks before and after, so the kiosk knows whether to confirm or void.
 
 A printer without paper still accepts bytes: it holds them and prints them
-when a roll goes in (PLATFORM-NOTES). So a successful write proves nothing.
+when a roll goes in (python-escpos's writes "succeed" either way). So a
+successful write proves nothing.
 :func:`send_checked` checks the printer before sending (nothing is sent to a
 printer that cannot print), sends the whole job in one write, and checks again.
 If the printer stopped meanwhile (paper ran out mid-ticket, cover opened), it

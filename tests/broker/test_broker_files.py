@@ -52,3 +52,14 @@ def test_head_office_acl_lets_the_bridge_write_its_own_site_only() -> None:
         "topic write giliran/jpn-putrajaya/status/#\n"
         "topic write giliran/jpn-putrajaya/board\n"
     )
+
+
+def test_an_account_of_an_unknown_role_gets_no_topic(site: SiteConfig, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A role the ACL writer does not know (a typo, a role added elsewhere) must not fall into technician rights."""
+    import giliran.broker as broker
+
+    known = broker.accounts(site)
+    monkeypatch.setattr(broker, "accounts", lambda _site: [*known, broker.Account("stranger", "board")])  # type: ignore[arg-type]
+    blocks = {block.splitlines()[0]: block.splitlines()[1:] for block in broker.acl_text(site).split("\n\n")}
+    assert blocks["user stranger"] == []
+    assert any(line.startswith("topic write") for line in blocks["user technician"])

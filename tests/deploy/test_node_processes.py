@@ -37,7 +37,7 @@ def test_a_node_process_starts_reports_and_stops(site_file: Path, tmp_path: Path
     env = {**os.environ, "NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "2000000",
            "GPIOZERO_PIN_FACTORY": "mock", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     extra = ["--voices", str(voices_dir)] if args[0] == "display" else []
-    proc = subprocess.Popen([sys.executable, "-m", "giliran", *args, "--site", str(site_file), *extra],
+    proc = subprocess.Popen([sys.executable, "-m", "giliran", "-v", *args, "--site", str(site_file), *extra],
                             env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     try:
         messages = []
@@ -47,8 +47,13 @@ def test_a_node_process_starts_reports_and_stops(site_file: Path, tmp_path: Path
             messages.append(notify.recv(4096).decode())
         statuses.wait_for(lambda m: decode(m.payload, NodeStatus).state == "online", timeout=10)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0, proc.stderr.read() if proc.stderr else ""
+        _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err
         statuses.wait_for(lambda m: decode(m.payload, NodeStatus).state == "offline", timeout=10)
+        # The node's own log reaches the journal, and -v adds debug lines (python-escpos's
+        # logging.basicConfig() at import once silenced both).
+        assert f"INFO giliran.mqtt: {node_id}: connected to the broker" in err
+        assert f"DEBUG giliran.mqtt: {node_id}: subscribed to" in err
     finally:
         proc.kill()
         proc.wait()

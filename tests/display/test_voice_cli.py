@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
@@ -10,13 +9,11 @@ import pytest
 
 from display.announcer import compose
 from display.voice_pack import load_voices
-from display.voices_build import add_voices_parser
+from giliran.cli import build_parser
 
 
 def giliran(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="giliran")
-    add_voices_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

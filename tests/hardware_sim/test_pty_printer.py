@@ -38,7 +38,7 @@ def test_serial_printer_talks_to_the_simulator(pty_sim: PtyPrinter) -> None:
 
 @pytest.mark.faults
 def test_silent_serial_device_reads_as_offline_but_paper_ok() -> None:
-    """PLATFORM-NOTES, on a real Serial object: nobody answers, yet paper_status() is 2."""
+    """python-escpos 3.1 on a real Serial object: nobody answers, yet paper_status() is 2 ("paper ok")."""
     master, slave = os.openpty()
     printer = Serial(devfile=os.ttyname(slave), timeout=0.05)
     try:

@@ -55,7 +55,7 @@ def test_status_bytes_round_trip(
 def test_silent_serial_printer_reads_as_paper_ok_like_the_real_driver(
     make_sim: MakeSim, manual_time: ManualTime
 ) -> None:
-    """PLATFORM-NOTES: no answer on Serial makes paper_status() say 2 after the timeout."""
+    """As python-escpos 3.1 does: no answer on Serial makes paper_status() say 2 after the timeout."""
     sim = make_sim(transport="serial", timeout_s=1.5)
     sim.silent = True
     assert sim.query_status(DLE_EOT + b"\x01") == b""

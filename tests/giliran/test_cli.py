@@ -1,0 +1,58 @@
+"""The ``giliran`` command itself: what it imports, the dates it accepts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from giliran.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = str(ROOT / "examples" / "site.toml")
+#: Never needed to parse arguments, check a site file, send a counter command or print a report.
+HEAVY = ("pygame", "gpiozero", "hardware_sim", "kiosk", "display.node", "display.board", "counter.node",
+         "printer", "escpos")
+RUN = """
+import json, sys
+from giliran.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("MODULES" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules(*argv: str) -> tuple[list[str], str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"}
+    done = subprocess.run([sys.executable, "-c", RUN, *argv], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    head, _, modules = done.stdout.rpartition("MODULES")
+    return json.loads(modules), head + done.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["--help"],
+    ["config", "check", SITE],
+    ["counter", "3", "next", "--site", SITE, "--credentials-dir", "/nonexistent"],
+    ["report", "--site", SITE, "--ledger", "/nonexistent/ledger.sqlite"],
+])
+def test_light_commands_import_no_node_no_pygame_no_simulator(argv: list[str]) -> None:
+    modules, output = _modules(*argv)
+    heavy = [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
+    assert heavy == []
+    assert "pygame" not in output.lower()  # no banner either
+    assert len(modules) < 250, len(modules)  # it was 499 for every command, --help included
+
+
+def test_a_report_day_must_be_iso(capsys: pytest.CaptureFixture[str]) -> None:
+    """24-11-2026 once matched no ticket and printed an empty report, as if nobody came."""
+    with pytest.raises(SystemExit) as exited:
+        main(["report", "--site", SITE, "--day", "24-11-2026"])
+    assert exited.value.code == 2
+    assert "'24-11-2026' is not a date as YYYY-MM-DD" in capsys.readouterr().err
