@@ -3,15 +3,29 @@
 docs/PROTOCOL.md and docs/schemas/*.json are generated from this module
 (``giliran protocol docs``) and a test fails when they drift.
 
-Payloads are JSON objects with a version field ``v``. Decoding validates
-strictly (unknown fields, wrong types and unsupported versions are errors) and
-raises ProtocolError whose message names the field, so a node can send it back
-to whoever published the bad payload.
+Payloads are JSON objects with a version field ``v``, ``"MAJOR.MINOR"``. The
+version policy makes one-Pi-at-a-time upgrades safe (docs/PROTOCOL.md says it
+for users):
+
+- A minor version only *adds* optional fields (with defaults); it never removes
+  or renames a field, changes a type or adds a value to an existing choice. A
+  change that must do any of those is a new major version.
+- **State, events and replies** (what a node reads to show or report) are read
+  tolerantly: unknown fields are ignored and any minor of the same major is
+  accepted, so a board not yet upgraded keeps rendering a newer kiosk's board.
+- **Commands** (counter and technician) stay strict: unknown fields, another
+  major, or a minor newer than the receiver are refused with a message naming
+  the version, so no command is half understood. Upgrade the kiosk first.
+- ``"v": 1`` (a number) is protocol 1.0, what Giliran 0.1 sent.
+
+Decoding raises ProtocolError whose message names the field, so a node can
+send it back to whoever published the bad payload.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -20,8 +34,14 @@ import msgspec
 from giliran.errors import ProtocolError
 from giliran.validation import describe
 
-VERSION = 1
+MAJOR = 1
+MINOR = 1
+VERSION = f"{MAJOR}.{MINOR}"
 MAX_PAYLOAD_BYTES = 64 * 1024
+#: Arrays and objects nested deeper than this are refused (a board state is 4 deep).
+MAX_NESTING = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 #: Error messages sent back are cut to this: quoted bad input (JSON-escaped twice) could otherwise make an
 #: error reply four times the size of the payload, past what the broker accepts.
 MAX_ERROR_CHARS = 500
@@ -36,20 +56,49 @@ NodeRole = Literal["kiosk", "display", "counter", "technician"]
 TechAction = Literal["ping", "test_print", "reprint", "reload", "notice", "volume", "snapshot", "clock_ok"]
 
 
-class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Base of every payload. ``v`` is the protocol version; only VERSION is accepted."""
+def parse_version(v: int | str) -> tuple[int, int]:
+    """``"1.1"`` → (1, 1); the number 1 (Giliran 0.1's payloads) → (1, 0); anything else is refused."""
+    if isinstance(v, int):
+        if v == 1:
+            return (1, 0)
+        raise ValueError(f"protocol version {v} is not spoken here; this node speaks {VERSION}")
+    major, sep, minor = v.partition(".")
+    if not (sep and 0 < len(v) <= 11 and major.isascii() and major.isdigit() and minor.isascii()
+            and minor.isdigit()):
+        raise ValueError(f"protocol version {v!r} is not MAJOR.MINOR, e.g. {VERSION!r}")
+    return int(major), int(minor)
 
-    v: int = VERSION
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every state, event and reply payload: read tolerantly.
+
+    Unknown fields are ignored and a newer minor version of the same major is
+    accepted, so a node not yet upgraded still understands a newer sender.
+    """
+
+    v: int | str = VERSION
 
     def __post_init__(self) -> None:
-        if self.v != VERSION:
-            raise ValueError(f"unsupported protocol version {self.v}; this node speaks v{VERSION}")
+        major, _ = parse_version(self.v)
+        if major != MAJOR:
+            raise ValueError(f"protocol version {self.v} is not spoken here; this node speaks {VERSION}"
+                             f" (major {MAJOR})")
+
+
+class Command(Message, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base of every command: strict. An unknown field, another major or a newer minor is refused."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if parse_version(self.v)[1] > MINOR:
+            raise ValueError(f"protocol version {self.v} is newer than this node's {VERSION}:"
+                             " upgrade this node first (the kiosk before the others)")
 
 
 # --- shared parts -------------------------------------------------------------
 
 
-class TicketView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class TicketView(msgspec.Struct, frozen=True, kw_only=True):
     """A ticket as customers and counters see it."""
 
     number: str
@@ -60,7 +109,7 @@ class TicketView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     est_wait_min: float | None = None
 
 
-class ErrorInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True):
     code: str
     message: str
 
@@ -68,7 +117,7 @@ class ErrorInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
 # --- counter commands and replies ----------------------------------------------
 
 
-class CounterCommand(Message, frozen=True, kw_only=True):
+class CounterCommand(Command, frozen=True, kw_only=True):
     """A counter's request to the kiosk's ledger, on ``counter/<n>/cmd``.
 
     ``sent_at`` lets the kiosk refuse a command that waited in a client's
@@ -104,7 +153,7 @@ class CounterReply(Message, frozen=True, kw_only=True):
 # --- state and events from the kiosk -------------------------------------------
 
 
-class CounterView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class CounterView(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     name: Names
     state: CounterState
@@ -112,7 +161,7 @@ class CounterView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     serving: str | None = None
 
 
-class CategoryView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class CategoryView(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     prefix: str
     name: Names
@@ -125,7 +174,7 @@ class CategoryView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     """No counter is serving it for the rest of today."""
 
 
-class CallView(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class CallView(msgspec.Struct, frozen=True, kw_only=True):
     """One call of a ticket to a counter. ``call_id`` grows by one per call, recalls included."""
 
     call_id: int
@@ -203,7 +252,7 @@ class Notice(Message, frozen=True, kw_only=True):
             raise ValueError("text is longer than 500 characters")
 
 
-class TechCommand(Message, frozen=True, kw_only=True):
+class TechCommand(Command, frozen=True, kw_only=True):
     action: TechAction
     volume: float | None = None
     path: str | None = None
@@ -287,6 +336,8 @@ def decode(payload: bytes, kind: type[M]) -> M:
     """Validate a payload as ``kind``; ProtocolError names what is wrong."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError(f"payload is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
+    if _too_deep(payload):
+        raise ProtocolError(f"invalid {kind.__name__}: nested deeper than {MAX_NESTING} levels")
     decoder = _decoders.get(kind)
     if decoder is None:
         decoder = _decoders[kind] = msgspec.json.Decoder(kind)
@@ -298,6 +349,26 @@ def decode(payload: bytes, kind: type[M]) -> M:
         raise ProtocolError(brief(f"not a JSON {kind.__name__}: {exc}")) from None
     except UnicodeDecodeError as exc:  # msgspec raises it, not DecodeError, for bad bytes inside a JSON string
         raise ProtocolError(f"not a JSON {kind.__name__}: a string is not UTF-8 ({exc.reason})") from None
+
+
+
+def _too_deep(payload: bytes) -> bool:
+    """Whether JSON arrays and objects nest deeper than MAX_NESTING, strings aside.
+
+    Tolerant readers skip unknown fields, and msgspec skips a value by recursing:
+    a 64 KiB value nested thousands deep raised RecursionError, or not, depending
+    on how deep the caller's own stack was. Refusing by a fixed depth first makes
+    the answer the same everywhere. Counting brackets costs nothing for the usual
+    payload, which has fewer brackets than the limit.
+    """
+    if payload.count(b"[") + payload.count(b"{") <= MAX_NESTING:
+        return False
+    depth = 0
+    for byte in _JSON_STRING.sub(b"", payload).translate(None, _NOT_BRACKET):
+        depth += 1 if byte in b"[{" else -1
+        if depth > MAX_NESTING:
+            return True
+    return False
 
 
 def brief(message: str, limit: int = MAX_ERROR_CHARS) -> str:

@@ -15,6 +15,10 @@ error ``decode`` gives against that (the broken field's path, the missing or
 unknown field's name, "not a JSON" for broken syntax, the size limit), and that
 a breakage which always invalidates a payload did. A node must then pass that
 error on word for word.
+
+The version policy (giliran/protocol.py) reads state, events and replies
+tolerantly: unknown fields and a newer minor are valid there, so unknown-field
+mutations are made only for commands, which stay strict.
 """
 
 from __future__ import annotations
@@ -41,7 +45,9 @@ from giliran.config import load_site
 from giliran.errors import ProtocolError
 from giliran.mqtt import Incoming, MqttNode, PublishHandle
 from giliran.protocol import (
+    MAJOR,
     MAX_PAYLOAD_BYTES,
+    MINOR,
     BoardState,
     CallView,
     CategoryView,
@@ -109,6 +115,17 @@ class Broken(bytes):
 
 
 NOT_JSON = "not a JSON"
+VERSION_SAID = "protocol version"
+TOO_DEEP = "nested deeper than"
+#: Version strings no node accepts: another major, not MAJOR.MINOR, non-ASCII digits, too long.
+BAD_VERSIONS = [f"{MAJOR + 1}.0", f"{MAJOR - 1}.9", f"{MAJOR}", f"{MAJOR}.", f".{MINOR}", f"{MAJOR}.x", "",
+                f" {MAJOR}.{MINOR}", f"{MAJOR}.{MINOR} ", f"{MAJOR}.{MINOR}.0", "\uff11.1", "1.\u0661",
+                "1.99999999999", f"v{MAJOR}.{MINOR}"]
+
+
+def strict(kind: type[msgspec.Struct]) -> bool:
+    """Whether ``kind`` is read strictly (a command): unknown fields refused."""
+    return bool(kind.__struct_config__.forbid_unknown_fields)
 
 
 # --- JSON values by kind ------------------------------------------------------------------
@@ -241,8 +258,8 @@ def field_mutation(draw: st.DrawFn, kind: type[msgspec.Struct], bases: Sequence[
     doc = draw(st.sampled_from(bases))
     places = [s for s in spots(doc, mi.type_info(kind)) if s.path]
     objects = [s for s in spots(doc, mi.type_info(kind)) if isinstance(s.type, mi.StructType)]
-    how = draw(st.sampled_from(["wrong_kind", "drop", "unknown_field", "bad_value", "huge", "nested", "bad_utf8",
-                                "raw_token"]))
+    hows = ["wrong_kind", "drop", "bad_value", "huge", "nested", "bad_utf8", "raw_token"]
+    how = draw(st.sampled_from([*hows, "unknown_field"] if strict(kind) else hows))
     ascii_only = draw(st.booleans())
     if how == "drop":  # a required field mostly; an optional one is invalid only in some commands
         keyed = [s for s in places if isinstance(s.path[-1], str)]
@@ -268,20 +285,20 @@ def field_mutation(draw: st.DrawFn, kind: type[msgspec.Struct], bases: Sequence[
     if how == "bad_value":
         value = _bad_value(draw, spot)
         if value is not None:
-            said = "unsupported protocol version" if spot.path == ("v",) else spot.at
+            said = VERSION_SAID if spot.path == ("v",) else spot.at
             return Broken(to_bytes(_with(doc, spot.path, value), ascii_only=ascii_only), how, [said])
     if how == "huge":  # too long only where something limits it (a list of choices, a date, a notice's length)
         size = draw(st.integers(1_000, MAX_PAYLOAD_BYTES - 4_000))
         char = draw(st.sampled_from(["x", "é", "漢", "\U0001f600", "\\", "\"", "\u0000"]))
         width = len(json.dumps(char, ensure_ascii=ascii_only).encode()) - 2
         return Broken(to_bytes(_with(doc, spot.path, char * (size // width)), ascii_only=ascii_only), how,
-                      [*spot.within, f"{spot.path[-1]} is", "unsupported protocol version"], surely=False)
+                      [*spot.within, f"{spot.path[-1]} is", VERSION_SAID], surely=False)
     if how == "nested":  # where a list goes, nested lists may still be valid a few levels down
         depth = draw(st.integers(2, 3_000))
         opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}"), (b'[{"x":', b"}]")]))
         junk = opener * depth + b"1" + closer * depth
         return Broken(to_bytes(_with(doc, spot.path, _RAW.format(0)), [junk], ascii_only), how,
-                      [*spot.within, NOT_JSON], surely=False)
+                      [*spot.within, NOT_JSON, TOO_DEEP], surely=False)
     if how == "raw_token":  # 1e400 is a number some fields take
         token = draw(st.sampled_from(RAW_TOKENS))
         return Broken(to_bytes(_with(doc, spot.path, _RAW.format(0)), [token], ascii_only), how,
@@ -304,7 +321,7 @@ def _bad_value(draw: st.DrawFn, spot: Spot) -> Doc | None:
     if isinstance(t, mi.DateTimeType):
         return draw(st.sampled_from(BAD_DATETIMES))
     if spot.path == ("v",):
-        return draw(st.integers(-(2**70), 2**70).filter(lambda v: v != 1))
+        return draw(st.integers(-(2**70), 2**70).filter(lambda v: v != 1) | st.sampled_from(BAD_VERSIONS))
     return None
 
 
@@ -333,14 +350,14 @@ def message_breakage(draw: st.DrawFn, kind: type[msgspec.Struct], bases: Sequenc
                       ["Expected `object`, got"])
     if how == "version":
         v = draw(st.integers(-(2**70), 2**70).filter(lambda v: v != 1) | st.sampled_from(
-            ["1", 1.0, 1.5, True, None, [1], {"v": 1}]))
-        return Broken(to_bytes({**json.loads(valid), "v": v}), how, ["unsupported protocol version", "v: "])
+            [*BAD_VERSIONS, 1.0, 1.5, True, None, [1], {"v": 1}, {"v": "1.1"}]))
+        return Broken(to_bytes({**json.loads(valid), "v": v}), how, [VERSION_SAID, "v: "])
     if how == "deep":
         depth = draw(st.integers(1, MAX_PAYLOAD_BYTES // 2 - 10))
         opener = draw(st.sampled_from([b"[", b'{"v":']))
         closed = draw(st.booleans())
         payload = (opener * depth + (b"1" + b"]" * depth if closed else b""))[:MAX_PAYLOAD_BYTES]
-        return Broken(payload, how, [NOT_JSON, "Expected `object`, got `array`", "v: Expected `int`"])
+        return Broken(payload, how, [NOT_JSON, "Expected `object`, got `array`", "v: Expected `int", TOO_DEEP])
     if how == "oversize":
         size = draw(st.integers(MAX_PAYLOAD_BYTES + 1, OVERSIZE_MAX))
         return Broken(valid[:-1] + b" " * (size - len(valid)) + b"}", how, [f"the limit is {MAX_PAYLOAD_BYTES}"])

@@ -74,7 +74,7 @@ def test_a_refused_action_gets_a_clear_error(kiosk, broker, connect) -> None:  #
     [
         (b"not json", "not a JSON CounterCommand"),
         (b'{"v": 1, "action": "nxt"}', "action: Invalid enum value 'nxt'"),
-        (b'{"v": 9, "action": "next"}', "unsupported protocol version 9"),
+        (b'{"v": 9, "action": "next"}', "protocol version 9 is not spoken here"),
         (b'{"v": 1, "action": "transfer"}', "needs the target 'category'"),
         (b'{"v": 1, "action": "next", "extra": 1}', "unknown field `extra`"),
     ],
