@@ -34,7 +34,8 @@ class CounterClient:
         # whose command then runs anyway would call a second customer on the next press.
         self.timeout = max(timeout, site.calling.command_expiry_s + 1.0)
         self._owns_node = node is None
-        self.node = node or MqttNode(site, f"counter-{counter}", "counter", credentials)
+        # Its own client id and no status: sharing counter N's id would throw that counter's node off the broker.
+        self.node = node or MqttNode(site, f"counter-{counter}", "counter", credentials, ephemeral=True)
 
     def __enter__(self) -> CounterClient:
         if self._owns_node:

@@ -10,7 +10,16 @@ and Mosquitto 2.0):
 - publishes the broker refuses (reason code 135 "not authorized" in
   on_publish; ``is_published()`` still looks fine) surface as PublishRefused
   and an error log, never silently;
-- subscriptions are made again on every connect.
+- subscriptions are made again on every connect;
+- a second client with this node's id makes the broker drop us; two Pis set up
+  as the same node would throw each other off every second forever. Mosquitto
+  2.0.11 just closes the socket (newer brokers send reason code 142, "session
+  taken over"), so a clash is also recognised as CLASH_DROPS connections in a
+  row that the broker closed within CLASH_SHORT_S of accepting them. We back off
+  (TAKEOVER_BACKOFF_S, doubling) and report it: an ``event/error``
+  "duplicate_node" and a ``clash`` status detail;
+- a command-line tool (``ephemeral``) gets its own client id, no status and no
+  session, so ``giliran counter 3 next`` does not throw counter 3's node off.
 
 Example::
 
@@ -27,6 +36,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 import tomllib
 import uuid
 from collections.abc import Callable
@@ -42,7 +52,7 @@ from paho.mqtt.properties import Properties
 from giliran import __version__
 from giliran.config import SiteConfig
 from giliran.errors import ConfigError, GiliranError, PublishRefused
-from giliran.protocol import M, NodeRole, NodeStatus, Topics, decode, encode, now_utc
+from giliran.protocol import ErrorEvent, M, NodeRole, NodeStatus, Topics, decode, encode, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +64,15 @@ MAX_PACKET_BYTES = 131072 - 1024
 # node could wait 7 s after an 8 s outage, up to 30 s after a long one. A try every 3 s
 # per node costs a LAN broker nothing.
 RECONNECT_MAX_S = 3
+#: MQTT 5 reason code of the DISCONNECT the broker sends when another client connects with our id.
+SESSION_TAKEN_OVER = 142
+#: A connection the broker closes this soon after accepting it, CLASH_DROPS times in a row, is a clash.
+CLASH_SHORT_S = 5.0
+CLASH_DROPS = 3
+#: First wait after a takeover; it doubles with each one, up to TAKEOVER_BACKOFF_MAX_S. The node
+#: that connected last keeps working meanwhile.
+TAKEOVER_BACKOFF_S = 30
+TAKEOVER_BACKOFF_MAX_S = 600
 
 
 @dataclass(frozen=True)
@@ -121,8 +140,18 @@ class MqttNode:
         credentials: Credentials | None,
         *,
         on_refused: Callable[[str, str], None] | None = None,
+        ephemeral: bool = False,
+        takeover_backoff_s: float = TAKEOVER_BACKOFF_S,
     ) -> None:
+        """``ephemeral``: a short-lived tool acting as ``node_id`` (its credentials, its ACL) with its
+        own client id, no retained status or last will, and no session left on the broker."""
         self.site = site
+        self.ephemeral = ephemeral
+        self._takeover_backoff_s = takeover_backoff_s
+        self._takeovers = 0
+        self._short_drops = 0
+        self._clash_pending = False
+        self._connected_at: float | None = None
         self.node_id = node_id
         self.role = role
         self.topics = Topics(site.site.id)
@@ -143,18 +172,18 @@ class MqttNode:
     # --- lifecycle --------------------------------------------------------------
 
     def _make_client(self, credentials: Credentials | None) -> paho.Client:
-        client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"giliran-{self.site.site.id}-{self.node_id}",
-            protocol=paho.MQTTv5,
-        )
+        self.client_id = f"giliran-{self.site.site.id}-{self.node_id}"
+        if self.ephemeral:
+            self.client_id += f"-tool-{uuid.uuid4().hex[:8]}"
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5)
         if credentials is not None:
             client.username_pw_set(credentials.username, credentials.password)
         broker = self.site.broker
         if broker.tls:
             client.tls_set(ca_certs=broker.ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        offline = NodeStatus(node=self.node_id, state="offline", role=self.role, version=__version__)
-        client.will_set(self.topics.status(self.node_id), encode(offline), qos=1, retain=True)
+        if not self.ephemeral:
+            offline = NodeStatus(node=self.node_id, state="offline", role=self.role, version=__version__)
+            client.will_set(self.topics.status(self.node_id), encode(offline), qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_S)
         client.max_queued_messages_set(1000)
         client.on_connect = self._on_connect
@@ -166,10 +195,10 @@ class MqttNode:
     def start(self) -> None:
         """Connect in the background; paho reconnects with backoff until stop()."""
         props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.SessionExpiryInterval = 0 if self.ephemeral else SESSION_EXPIRY_S
         broker = self.site.broker
         self._client.connect_async(
-            broker.host, broker.port, keepalive=broker.keepalive_s, clean_start=False, properties=props
+            broker.host, broker.port, keepalive=broker.keepalive_s, clean_start=self.ephemeral, properties=props
         )
         self._client.loop_start()
 
@@ -186,7 +215,7 @@ class MqttNode:
     def stop(self) -> None:
         """Publish 'offline' and disconnect cleanly (so the will is not needed)."""
         self._stopping = True
-        if self._connected.is_set():
+        if self._connected.is_set() and not self.ephemeral:
             offline = NodeStatus(node=self.node_id, state="offline", role=self.role, version=__version__)
             handle = self.publish(self.topics.status(self.node_id), offline, retain=True)
             try:
@@ -244,7 +273,7 @@ class MqttNode:
     def set_status(self, **details: str | int | float | bool | None) -> None:
         """Update and republish this node's retained 'online' status."""
         self._details.update(details)
-        if self._connected.is_set():
+        if self._connected.is_set() and not self.ephemeral:
             self.publish(self.topics.status(self.node_id), self._status(), retain=True)
 
     def _status(self) -> NodeStatus:
@@ -312,7 +341,13 @@ class MqttNode:
             client.subscribe(topic_filter, qos=1)
         log.debug("%s: subscribed to %s", self.node_id, ", ".join(self._handlers) or "nothing")
         self._connected.set()
-        self.publish(self.topics.status(self.node_id), self._status(), retain=True)
+        self._connected_at = time.monotonic()
+        if self._clash_pending:
+            self._clash_pending = False
+            client.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_S)
+            self._report_clash()
+        if not self.ephemeral:
+            self.publish(self.topics.status(self.node_id), self._status(), retain=True)
         log.info("%s: connected to the broker", self.node_id)
         for listener in self._connection_listeners:
             listener(True)
@@ -321,12 +356,42 @@ class MqttNode:
                        reason_code: paho.ReasonCode, _props: object) -> None:
         was_connected = self._connected.is_set()
         self._connected.clear()
+        if was_connected and not self._stopping and self._clash_suspected(reason_code.value):
+            self._taken_over(_client)
         if self._stopping:
             log.info("%s: disconnected", self.node_id)
         elif was_connected:
             log.warning("%s: disconnected from the broker (%s); reconnecting", self.node_id, reason_code)
             for listener in self._connection_listeners:
                 listener(False)
+
+    def _clash_suspected(self, reason: int) -> bool:
+        """Whether this drop looks like another client with our id: the broker said so, or it keeps
+        closing connections just after accepting them (a broker restart or a network loss does not)."""
+        up_for = time.monotonic() - self._connected_at if self._connected_at is not None else 0.0
+        self._short_drops = self._short_drops + 1 if up_for < CLASH_SHORT_S else 0
+        if up_for > TAKEOVER_BACKOFF_MAX_S:  # an old clash, long over: start the backoff again
+            self._takeovers = 0
+        return reason == SESSION_TAKEN_OVER or self._short_drops >= CLASH_DROPS
+
+    def _taken_over(self, client: paho.Client) -> None:
+        """Another client connected with our id: wait longer each time, so one of the two can work."""
+        self._takeovers += 1
+        delay = max(1, round(min(self._takeover_backoff_s * 2 ** (self._takeovers - 1), TAKEOVER_BACKOFF_MAX_S)))
+        self._clash_pending = True
+        self._details["clash"] = self._clash_message()
+        log.error("%s: %s; reconnecting in %d s", self.node_id, self._clash_message(), delay)
+        client.reconnect_delay_set(min_delay=delay, max_delay=delay)
+
+    def _clash_message(self) -> str:
+        return (f"the broker keeps closing this node's connection ({self._takeovers} times): another client"
+                f" connects with its id {self.client_id}; are two Pis set up as node {self.node_id}?")
+
+    def _report_clash(self) -> None:
+        """Tell technicians, now that we can: an error event (the status carries ``clash`` too)."""
+        event = ErrorEvent(node=self.node_id, code="duplicate_node", message=self._clash_message(), at=now_utc(),
+                           topic=self.topics.status(self.node_id))
+        self.publish(self.topics.event("error"), event)
 
     def _on_publish(self, _client: paho.Client, _userdata: object, mid: int,
                     reason_code: paho.ReasonCode, _props: object) -> None:

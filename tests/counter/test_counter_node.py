@@ -14,6 +14,7 @@ import msgspec
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from counter.cli import run_counter_command
 from counter.commands import CounterClient
 from counter.node import run_counter_node
 from counter.serial_display import RETRY_S
@@ -350,3 +351,22 @@ def test_an_unknown_counter_is_named_before_anything_starts(broker, tmp_path: Pa
             run_counter_node(broker.site, tmp_path, 9, pin_factory=factory, stop_event=threading.Event())
     finally:
         factory.close()
+
+
+def test_the_command_line_counter_does_not_throw_the_counter_node_off(kiosk, broker, make_node, board, connect,  # type: ignore[no-untyped-def]
+                                                                      recorder, capsys) -> None:
+    """`giliran counter 1 next` uses counter 1's account with its own client id and publishes no status:
+    sharing the node's id once made the broker drop the node on every use (a false "offline")."""
+    issue(kiosk, "mykad")
+    node = make_node(1)
+    drops: list[bool] = []
+    node.mqtt.on_connection(lambda up: drops.append(up))
+    tech = connect("technician", "technician")
+    statuses = recorder()
+    tech.subscribe(tech.topics.status("counter-1"), statuses)
+    statuses.wait_for(lambda m: m.retain)
+    assert run_counter_command(broker.site, broker.files.credentials_dir, 1, "next", None) == 0
+    assert "calling A001" in capsys.readouterr().out
+    board.wait_for("A001  1")
+    assert drops == [] and node.mqtt.connected
+    assert {decode(m.payload, NodeStatus).state for m in statuses.messages} == {"online"}
