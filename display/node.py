@@ -71,8 +71,12 @@ class DisplayNode:
         clock: Callable[[], float] = time.time,
         pa_retry_s: float = pa_device.RETRY_S,
         follow_screen: bool = False,
+        state_dir: Path | None = None,
     ) -> None:
+        """``state_dir``: where technician snapshots may go (default: systemd's $STATE_DIRECTORY,
+        else the working folder)."""
         self.site = site
+        self.state_dir = (state_dir or Path(os.environ.get("STATE_DIRECTORY", ".").split(":")[0])).resolve()
         self.config = site.display(display_id)
         self.node_id = f"display-{display_id}"
         self.surface = surface
@@ -192,10 +196,8 @@ class DisplayNode:
             self.mqtt.set_status(volume=cmd.volume)
             return f"volume {cmd.volume:.2f}"
         if cmd.action == "snapshot":
-            path = Path(cmd.path or f"/tmp/giliran-{self.node_id}.png")
+            path = snapshot_path(self.state_dir, cmd.path or f"snapshot-{self.node_id}.png")
             try:
-                if cmd.path and "\x00" in cmd.path:  # SDL would quietly save to the path cut at the NUL
-                    raise ValueError("the path has a NUL character")
                 self.view.snapshot(path)
             except (OSError, ValueError, pygame.error) as exc:  # a technician's typo gets a reply, not silence
                 raise GiliranError(brief(f"cannot save a snapshot to {str(path)!r}: {exc}")) from None
@@ -256,6 +258,28 @@ def _seconds(name: str, default: float) -> float:
         return float(os.environ.get(name, default))
     except ValueError:
         raise GiliranError(f"{name}={os.environ[name]!r} is not a number of seconds") from None
+
+
+def snapshot_path(state_dir: Path, requested: str) -> Path:
+    """A technician's snapshot file: a .png in the node's state folder or below, never elsewhere.
+
+    The command comes over the network and the board runs with write access to its
+    state folder: any other path (``/etc/...``, ``../``, a symlink out) is refused, and
+    no folder is created.
+    """
+    if "\x00" in requested:  # SDL would quietly save to the path cut at the NUL
+        raise GiliranError("cannot save a snapshot: the path has a NUL character")
+    try:
+        path = (state_dir / requested).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise GiliranError(brief(f"cannot save a snapshot to {requested!r}: {exc}")) from None
+    if state_dir not in path.parents:
+        raise GiliranError(brief(f"cannot save a snapshot to {requested!r}: snapshots go under {state_dir}"))
+    if path.suffix.lower() != ".png":
+        raise GiliranError(brief(f"cannot save a snapshot to {requested!r}: the name must end in .png"))
+    if not path.parent.is_dir():
+        raise GiliranError(brief(f"cannot save a snapshot to {requested!r}: no folder {path.parent}"))
+    return path
 
 
 def run_display(site: SiteConfig, display_id: str, credentials_dir: Path, voices_dir: Path,

@@ -54,6 +54,12 @@ def _credentials_dir(args: argparse.Namespace, site: SiteConfig) -> Path:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     site = load_site(Path(args.file))
+    from printer.profile import load_profile  # python-escpos's profiles: the kiosk refuses a name it lacks
+
+    try:
+        load_profile(site.printer.profile)
+    except ConfigError as exc:
+        raise ConfigError(args.file, exc.problems) from None
     print(f"{args.file}: OK: site {site.site.id}, {len(site.categories)} categories, "
           f"{len(site.counters)} counters, {len(site.displays)} displays")
     return 0

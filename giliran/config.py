@@ -238,7 +238,10 @@ class FileConnection(_Struct, frozen=True):
 
 
 class Printer(_Struct, frozen=True):
-    connection: Literal["sim", "usb", "serial", "network", "file"] = "sim"
+    """The ticket printer. ``connection`` has no default: a kiosk must not print into the
+    simulator's memory, and report a healthy printer, because a site file forgot it."""
+
+    connection: Literal["sim", "usb", "serial", "network", "file"] | None = None
     paper_mm: Literal[58, 80] = 80
     profile: str = "TM-T20II"
     timeout_s: float = 2.0
@@ -252,7 +255,7 @@ class Printer(_Struct, frozen=True):
     closed_slip: bool = True
 
     def __post_init__(self) -> None:
-        if self.connection != "sim" and getattr(self, self.connection) is None:
+        if self.connection not in (None, "sim") and getattr(self, self.connection) is None:
             raise ValueError(f"connection is {self.connection!r} but there is no [printer.{self.connection}] table")
         if not 0.1 <= self.timeout_s <= 30:
             raise ValueError("timeout_s must be between 0.1 and 30 seconds")
@@ -402,6 +405,9 @@ def _cross_reference_problems(cfg: SiteConfig) -> Iterator[str]:
                     shared = sorted(zone & other_zone)
                     yield f"{key}.pa: display {other!r} already announces counters {shared}; one PA per zone"
             pa_zones.append((disp.id, zone))
+    if cfg.printer.connection is None:
+        yield ('printer.connection: not set; name how the ticket printer is connected: "usb", "serial", '
+               '"network" or "file" (with its table), or "sim" for the simulated printer')
     yield from _missing_languages("printer.footer", cfg.printer.footer, langs, optional=True)
     yield from _pin_clashes(cfg)
 

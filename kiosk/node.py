@@ -39,7 +39,7 @@ from kiosk.issuer import TicketIssuer
 from kiosk.lamps import Lamps
 from kiosk.service import LedgerService
 from kiosk.storage import StorageWatch
-from printer.connection import build_printer, close_printer
+from printer.connection import build_printer, close_printer, require_backend
 from printer.layout import load_logo
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ class KioskNode:
         self.storage = StorageWatch(self.ledger, path, self.service.error_event)
         self.pin_factory = pin_factory or make_pin_factory(site.kiosk.pin_factory)
         self._owns_printer = printer is None
+        if printer is None:
+            require_backend(site.printer)
         self.printer = printer or build_printer(site.printer)
         self.lamps = Lamps(site, self.pin_factory)
         self.issuer = TicketIssuer(self.ledger, self.printer, self.lamps, self.service, self.storage,

@@ -26,6 +26,7 @@ from escpos.exceptions import Error as EscposError
 from escpos.printer import File, Network, Serial, Usb
 
 from giliran.config import Printer
+from giliran.errors import MissingDependency
 from printer.profile import load_profile
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,25 @@ def build_printer(cfg: Printer) -> Escpos:
 
         return SimulatedPrinter(cfg.profile, paper_mm=cfg.paper_mm, timeout_s=cfg.timeout_s)
     raise ValueError(f"printer.connection {cfg.connection!r} has no [printer.{cfg.connection}] table")
+
+
+def require_backend(cfg: Printer) -> None:
+    """Stop the kiosk in one line when the connection's library is missing (a restart cannot fix it).
+
+    pyusb needs a C library (libusb-1.0) to see any USB device; without one every
+    open fails with a traceback, on every status poll.
+    """
+    if cfg.connection != "usb":
+        return
+    try:
+        import usb.core
+    except ImportError:
+        raise MissingDependency(f"printer {describe(cfg)}: pyusb is not installed (python-escpos's 'usb' extra)") from None
+    try:
+        usb.core.find(find_all=True)  # raises before looking at any device when there is no backend
+    except usb.core.NoBackendError:
+        raise MissingDependency(f"printer {describe(cfg)}: pyusb finds no USB library; install Debian's "
+                          "libusb-1.0-0") from None
 
 
 def describe(cfg: Printer) -> str:

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 from dataclasses import dataclass
 from typing import Literal
 
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
 from escpos.escpos import Escpos
 from escpos.exceptions import Error as EscposError
+from escpos.printer import File
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,9 @@ def can_read_status(printer: Escpos) -> bool:
 def check(printer: Escpos) -> PrinterHealth:
     """Ask the printer for its status; never raises for a printer problem."""
     if not can_read_status(printer):
+        unopened = _file_problem(printer)
+        if unopened:
+            return _fault("disconnected", unopened)
         return PrinterHealth(
             online=None,
             paper="unknown",
@@ -115,6 +120,27 @@ def check(printer: Escpos) -> PrinterHealth:
         drop_connection(printer)
         return _fault("disconnected", f"printer not found: {exc}")
     return _health(status, paper, cause, error)
+
+
+def _file_problem(printer: Escpos) -> str | None:
+    """A File printer prints blind, but its folder must be there: a typo, or /dev/usb/ with no printer plugged.
+
+    Checked without opening: ``open(path, "wb")`` would create a stray file (or truncate one) just to ask.
+    """
+    if not isinstance(printer, File):
+        return None
+    path = str(printer.devfile)
+    if os.path.isdir(path):
+        reason = os.strerror(errno.EISDIR)
+    elif os.path.exists(path):
+        if os.access(path, os.W_OK):
+            return None
+        reason = os.strerror(errno.EACCES)
+    elif os.path.isdir(os.path.dirname(path) or "."):
+        return None  # printing creates it, as python-escpos does
+    else:
+        reason = os.strerror(errno.ENOENT)
+    return f"cannot open the printer file {path}: {reason}"
 
 
 def drop_connection(printer: Escpos) -> None:

@@ -114,3 +114,21 @@ def test_a_board_that_cannot_open_its_screen_says_why_in_one_line(site_file: Pat
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stderr.splitlines()[-1].startswith(
         "giliran: board hall cannot open its screen (video driver no-such-driver): "), done.stderr
+
+
+def test_a_usb_printer_with_no_usb_library_stops_the_kiosk_in_one_line(site_file: Path, tmp_path: Path) -> None:
+    """pyusb without libusb-1.0 raised NoBackendError (a traceback) at every printer poll."""
+    import ctypes.util
+
+    from giliran.cli import EXIT_MISSING_DEPENDENCY
+
+    if ctypes.util.find_library("usb-1.0"):
+        pytest.skip("libusb-1.0 is installed here, so pyusb has its backend")
+    site_file.write_text(site_file.read_text(encoding="utf-8").replace(
+        'connection = "sim"', 'connection = "usb"\nusb = { vendor_id = 0x04b8, product_id = 0x0e15 }'), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "giliran", "kiosk", "--site", str(site_file)],
+                          env={**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    lines = [line for line in done.stderr.splitlines() if " INFO " not in line]
+    assert done.returncode == EXIT_MISSING_DEPENDENCY, done.stderr
+    assert lines == ["giliran: printer usb 04b8:0e15: pyusb finds no USB library; install Debian's libusb-1.0-0"]

@@ -56,7 +56,7 @@ def start_display(broker: LocalBroker, display_id: str, clock, voices_dir: Path,
     cfg = broker.site.display(display_id)
     node = DisplayNode(broker.site, display_id, broker.credentials(f"display-{display_id}"),
                        pygame.Surface(cfg.resolution), player=WavRecorder(wav_dir, clock), voices_dir=voices_dir,
-                       clock=clock)
+                       clock=clock, state_dir=wav_dir.parent)
     node.start()
     node.mqtt.wait_connected(5)
     return node
@@ -146,6 +146,20 @@ def test_volume_and_snapshot_commands(kiosk, broker, clock, voices_dir, tmp_path
         reply = tech.request(topic, TechCommand(action="snapshot", path=str(path)), TechReply,
                              response_topic=reply_topic)
         assert reply.ok and pygame.image.load(str(path)).get_size() == (1920, 1080)
+        # Only under the node's state folder: the command comes over the network, the board may write there.
+        outside = tmp_path.parent / f"{tmp_path.name}-outside"
+        outside.mkdir()
+        for bad, why in [(str(outside / "x.png"), "snapshots go under"), ("../x.png", "snapshots go under"),
+                         (f"../{outside.name}/x.png", "snapshots go under"), ("hall.txt", "must end in .png"),
+                         ("new-folder/x.png", "no folder")]:
+            reply = tech.request(topic, TechCommand(action="snapshot", path=bad), TechReply,
+                                 response_topic=reply_topic)
+            assert not reply.ok and why in reply.message, (bad, reply.message)
+        assert list(outside.iterdir()) == [] and not (tmp_path / "new-folder").exists()
+        (tmp_path / "link").symlink_to(outside)
+        reply = tech.request(topic, TechCommand(action="snapshot", path="link/x.png"), TechReply,
+                             response_topic=reply_topic)
+        assert not reply.ok and list(outside.iterdir()) == []
         tech.publish(tech.topics.notice, Notice(text="Kaunter 5 ditutup"), retain=True).wait(5)
         wait_frames(node, lambda: node.view.layout is not None and node.view.layout.notice is not None)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,10 @@ BAD_INPUTS = [
      "displays[2].counters[2]: no counter has id 9"),
     ("printer connection without its table", EXAMPLE.replace('connection = "sim"', 'connection = "usb"'),
      "printer: connection is 'usb' but there is no [printer.usb] table"),
+    ("printer connection not named", EXAMPLE.replace('connection = "sim"  ', '# connection = "sim"'),
+     'printer.connection: not set; name how the ticket printer is connected'),
+    ("no printer table", re.sub(r"\[printer\]\n.*?(?=\n\[\[displays\]\])", "", EXAMPLE, flags=re.S),
+     'printer.connection: not set; name how the ticket printer is connected: "usb", "serial", "network" or "file"'),
     ("paper width", EXAMPLE.replace("paper_mm = 80", "paper_mm = 76"), "printer.paper_mm: Invalid enum value 76"),
     ("two PAs for one zone", EXAMPLE.replace('theme = "high-contrast"', 'theme = "high-contrast"\npa = true'),
      "displays[1].pa: display 'hall' already announces counters"),

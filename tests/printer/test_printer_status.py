@@ -96,3 +96,22 @@ def test_one_way_connections_report_unknown_honestly(tmp_path: Path) -> None:
         assert "cannot read status" in health.message
         assert health.details() == {"printer": "unknown", "paper": "unknown"}
     assert not (tmp_path / "lp0").exists()  # nothing was written to ask
+
+
+def test_a_file_printer_path_that_cannot_open_is_a_fault_naming_it(tmp_path: Path) -> None:
+    """A typo in printer.file.path, or /dev/usb/lp0 with no printer plugged, once read as a healthy printer."""
+    from giliran.config import FileConnection, Printer
+    from printer.connection import build_printer, close_printer
+
+    path = tmp_path / "usb" / "lp0"
+    printer = build_printer(Printer(connection="file", file=FileConnection(path=str(path))))
+    try:
+        health = check(printer)
+        assert (health.fault, health.message) == ("disconnected",
+                                                  f"cannot open the printer file {path}: No such file or directory")
+        path.parent.mkdir()  # the printer is plugged in
+        health = check(printer)
+        assert health.fault is None and health.details() == {"printer": "unknown", "paper": "unknown"}
+        assert not path.exists()  # nothing was written to ask
+    finally:
+        close_printer(printer)
