@@ -329,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame's banner is noise in a node's journal
     # force: python-escpos calls logging.basicConfig() when imported, which would make ours a no-op
     # (and hide every INFO line) if anything imported it first.
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, force=True,

@@ -89,7 +89,8 @@ def require_backend(cfg: Printer) -> None:
     try:
         import usb.core
     except ImportError:
-        raise MissingDependency(f"printer {describe(cfg)}: pyusb is not installed (python-escpos's 'usb' extra)") from None
+        raise MissingDependency(f"printer {describe(cfg)}: pyusb is not installed (python-escpos's 'usb' extra)"
+                                ) from None
     try:
         usb.core.find(find_all=True)  # raises before looking at any device when there is no backend
     except usb.core.NoBackendError:

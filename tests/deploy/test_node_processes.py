@@ -34,11 +34,12 @@ def test_a_node_process_starts_reports_and_stops(site_file: Path, tmp_path: Path
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(notify_path))
     notify.settimeout(20)
-    env = {**os.environ, "NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "2000000",
+    env = {**{k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"},
+           "NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "2000000",
            "GPIOZERO_PIN_FACTORY": "mock", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     extra = ["--voices", str(voices_dir)] if args[0] == "display" else []
     proc = subprocess.Popen([sys.executable, "-m", "giliran", "-v", *args, "--site", str(site_file), *extra],
-                            env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         messages = []
         while not any("READY=1" in m for m in messages):
@@ -47,8 +48,9 @@ def test_a_node_process_starts_reports_and_stops(site_file: Path, tmp_path: Path
             messages.append(notify.recv(4096).decode())
         statuses.wait_for(lambda m: decode(m.payload, NodeStatus).state == "online", timeout=10)
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=15)
         assert proc.returncode == 0, err
+        assert "pygame" not in out  # no banner in the journal
         statuses.wait_for(lambda m: decode(m.payload, NodeStatus).state == "offline", timeout=10)
         # The node's own log reaches the journal, and -v adds debug lines (python-escpos's
         # logging.basicConfig() at import once silenced both).
@@ -57,8 +59,9 @@ def test_a_node_process_starts_reports_and_stops(site_file: Path, tmp_path: Path
     finally:
         proc.kill()
         proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
         notify.close()
 
 
