@@ -336,6 +336,10 @@ def decode(payload: bytes, kind: type[M]) -> M:
     """Validate a payload as ``kind``; ProtocolError names what is wrong."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError(f"payload is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
+    try:  # tolerant readers skip unknown keys unread: a key with bad bytes must not pass as valid
+        payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"not a JSON {kind.__name__}: not UTF-8 ({exc.reason})") from None
     if _too_deep(payload):
         raise ProtocolError(f"invalid {kind.__name__}: nested deeper than {MAX_NESTING} levels")
     decoder = _decoders.get(kind)
@@ -347,8 +351,6 @@ def decode(payload: bytes, kind: type[M]) -> M:
         raise ProtocolError(brief(f"invalid {kind.__name__}: {describe(exc)}")) from None
     except msgspec.DecodeError as exc:
         raise ProtocolError(brief(f"not a JSON {kind.__name__}: {exc}")) from None
-    except UnicodeDecodeError as exc:  # msgspec raises it, not DecodeError, for bad bytes inside a JSON string
-        raise ProtocolError(f"not a JSON {kind.__name__}: a string is not UTF-8 ({exc.reason})") from None
 
 
 
