@@ -56,7 +56,7 @@ def as_kiosk(broker: LocalBroker) -> MqttNode:
     return node
 
 
-def board_pixels(broker: LocalBroker, clock, voices_dir: Path, wav: Path) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
+def board_pixels(broker: LocalBroker, clock, voices_dir: Path, wav: Path, at: float) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
     """A fresh 'hall' board of this version, on whatever board state is retained: its pixels and called number."""
     pygame.display.init()
     pygame.font.init()
@@ -67,11 +67,13 @@ def board_pixels(broker: LocalBroker, clock, voices_dir: Path, wav: Path) -> tup
     try:
         for _ in range(400):
             node.frame()
-            if node.state is not None and node.state.calls and node.view.layout is not None:
-                break
+            layout = node.view.layout
+            if node.state is not None and node.state.calls and layout is not None and layout.banner is None:
+                break  # the kiosk's status has arrived too: no "connection lost" banner
             pygame.time.wait(25)
         else:
             raise AssertionError("the board never showed the retained board state")
+        clock.t = at  # both boards drawn at the same instant, after the new call's flash
         node.frame()
         return pygame.image.tobytes(node.surface, "RGB"), node.state.calls[0].number
     finally:
@@ -88,7 +90,8 @@ def test_a_board_of_this_version_renders_a_newer_kiosks_board_state(  # type: ig
     kiosk.changed()
     ours = boards.wait_for(lambda m: m.payload and json.loads(m.payload)["calls"]).payload
     assert json.loads(ours)["v"] == VERSION
-    reference, number = board_pixels(broker, clock, voices_dir, tmp_path / "wav1")
+    at = clock() + broker.site.display("hall").flash_s + 1
+    reference, number = board_pixels(broker, clock, voices_dir, tmp_path / "wav1", at)
     assert number == called
 
     publisher = as_kiosk(broker)
@@ -96,7 +99,7 @@ def test_a_board_of_this_version_renders_a_newer_kiosks_board_state(  # type: ig
         publisher.publish(publisher.topics.board, json.dumps(newer(json.loads(ours))).encode(), retain=True).wait(5)
     finally:
         publisher.stop()
-    shown, number = board_pixels(broker, clock, voices_dir, tmp_path / "wav2")
+    shown, number = board_pixels(broker, clock, voices_dir, tmp_path / "wav2", at)
     assert number == called
     assert shown == reference  # the same board, pixel for pixel: the new fields are simply not used
 
