@@ -80,6 +80,8 @@ def board_pixels(broker: LocalBroker, clock, voices_dir: Path, wav: Path, at: fl
         node.close()
 
 
+@pytest.mark.xfail(strict=False, reason="known defect, open in issue 10: the two boards differ in a counter tile "
+                   "(pixel y=205, x=1190) on some runs; the comparison is not yet time-independent")
 def test_a_board_of_this_version_renders_a_newer_kiosks_board_state(  # type: ignore[no-untyped-def]
         kiosk: LedgerService, broker, clock, voices_dir, tmp_path, connect, recorder) -> None:
     tech = connect("technician", "technician")
